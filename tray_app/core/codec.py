@@ -1,0 +1,131 @@
+"""Plain JSON-ready dicts to and from the stored models (CodeUsage, Account), strict on the way back in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from tray_app.core.errors import ShapeError
+from tray_app.core.models import Account, CodeUsage, ExtraUsage, UsageWindow
+from tray_app.core.timeparse import iso_utc, parse_timestamp
+
+# Datetimes are written as ISO-8601 UTC with seconds precision (iso_utc), so a value with
+# microseconds comes back truncated to the second; every other field round-trips exactly.
+
+
+def usage_to_dict(usage: CodeUsage) -> dict[str, Any]:
+    """A JSON-serialisable dict of usage; usage_from_dict(usage_to_dict(u)) == u at seconds precision."""
+    return {
+        "windows": [_window_to_dict(window) for window in usage.windows],
+        "extra_usage": None if usage.extra_usage is None else _extra_to_dict(usage.extra_usage),
+    }
+
+
+def usage_from_dict(data: Mapping[str, Any]) -> CodeUsage:
+    """The CodeUsage stored by usage_to_dict; ShapeError when data is not that shape."""
+    if not isinstance(data, Mapping):
+        raise ShapeError("stored usage is not an object")
+    windows = data.get("windows")
+    if not isinstance(windows, list):
+        raise ShapeError("stored usage has no list of windows")
+    extra = data.get("extra_usage")
+    return CodeUsage(
+        windows=tuple(_window_from_dict(item) for item in windows),
+        extra_usage=None if extra is None else _extra_from_dict(extra),
+    )
+
+
+def account_to_dict(account: Account) -> dict[str, Any]:
+    """A JSON-serialisable dict of account."""
+    return {"email": account.email, "plan": account.plan, "organization": account.organization}
+
+
+def account_from_dict(data: Mapping[str, Any]) -> Account:
+    """The Account stored by account_to_dict; ShapeError when data is not that shape."""
+    if not isinstance(data, Mapping):
+        raise ShapeError("stored account is not an object")
+    return Account(
+        email=_optional_str(data, "email"),
+        plan=_optional_str(data, "plan"),
+        organization=_optional_str(data, "organization"),
+    )
+
+
+def _window_to_dict(window: UsageWindow) -> dict[str, Any]:
+    return {
+        "id": window.id,
+        "label": window.label,
+        "utilization": window.utilization,
+        "resets_at": None if window.resets_at is None else iso_utc(window.resets_at),
+    }
+
+
+def _window_from_dict(data: object) -> UsageWindow:
+    if not isinstance(data, Mapping):
+        raise ShapeError("stored window is not an object")
+    return UsageWindow(
+        id=_str(data, "id"),
+        label=_str(data, "label"),
+        utilization=_number(data, "utilization"),
+        resets_at=_optional_time(data, "resets_at"),
+    )
+
+
+def _extra_to_dict(extra: ExtraUsage) -> dict[str, Any]:
+    return {
+        "enabled": extra.enabled,
+        "used": extra.used,
+        "limit": extra.limit,
+        "currency": extra.currency,
+        "utilization": extra.utilization,
+    }
+
+
+def _extra_from_dict(data: object) -> ExtraUsage:
+    if not isinstance(data, Mapping):
+        raise ShapeError("stored extra usage is not an object")
+    enabled = data.get("enabled")
+    if not isinstance(enabled, bool):
+        raise ShapeError("stored extra usage: 'enabled' is not a boolean")
+    return ExtraUsage(
+        enabled=enabled,
+        used=_number(data, "used"),
+        limit=_optional_number(data, "limit"),
+        currency=_str(data, "currency"),
+        utilization=_optional_number(data, "utilization"),
+    )
+
+
+def _str(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise ShapeError(f"stored field {key!r} is not a string")
+    return value
+
+
+def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else _str(data, key)
+
+
+def _number(data: Mapping[str, Any], key: str) -> float:
+    value = data.get(key)
+    # bool is an int subclass; True as a percentage would be a silent corruption.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ShapeError(f"stored field {key!r} is not a number")
+    return float(value)
+
+
+def _optional_number(data: Mapping[str, Any], key: str) -> float | None:
+    return None if data.get(key) is None else _number(data, key)
+
+
+def _optional_time(data: Mapping[str, Any], key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    parsed = parse_timestamp(value)
+    if parsed is None:
+        raise ShapeError(f"stored field {key!r} is not an ISO-8601 timestamp")
+    return parsed

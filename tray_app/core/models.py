@@ -1,0 +1,126 @@
+"""Frozen value types shared by every layer: usage windows, credentials, forecasts, reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+FIVE_HOUR = "five_hour"
+SEVEN_DAY = "seven_day"
+
+
+@dataclass(frozen=True)
+class UsageWindow:
+    """One limit window as the server reported it: utilization is percent 0-100."""
+
+    id: str
+    label: str
+    utilization: float
+    resets_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ExtraUsage:
+    """Pay-as-you-go extra usage, money already converted to major units (dollars, euros)."""
+
+    enabled: bool
+    used: float
+    limit: float | None
+    currency: str
+    utilization: float | None
+
+
+@dataclass(frozen=True)
+class CodeUsage:
+    """Everything /api/oauth/usage told us, in display order (5-hour first)."""
+
+    windows: tuple[UsageWindow, ...]
+    extra_usage: ExtraUsage | None
+
+    def window(self, window_id: str) -> UsageWindow | None:
+        return next((w for w in self.windows if w.id == window_id), None)
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who is logged in, from /api/oauth/profile (or the credentials when the profile is unknown)."""
+
+    email: str | None
+    plan: str | None
+    organization: str | None
+
+
+@dataclass(frozen=True)
+class OAuthCredentials:
+    """Claude Code's OAuth login. The tokens are excluded from repr so they cannot leak by printing."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_at: datetime | None
+    scopes: tuple[str, ...] | None
+    subscription_type: str | None
+    rate_limit_tier: str | None
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A successful answer of the OAuth token endpoint."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
+    expires_in: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One stored observation of a window: when it was seen, its utilization and its reset time."""
+
+    at: datetime
+    utilization: float
+    resets_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Where a window is heading. Every field is None when there is too little data to say."""
+
+    rate_per_hour: float | None
+    projected_at_reset: float | None
+    limit_at: datetime | None
+
+
+class CodeStatus(StrEnum):
+    OK = "ok"
+    STALE = "stale"
+    LOGIN_NEEDED = "login_needed"
+    RATE_LIMITED = "rate_limited"
+    OFFLINE = "offline"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    window: UsageWindow
+    forecast: Forecast
+
+
+@dataclass(frozen=True)
+class CodeReport:
+    """The outcome of one Code-mode poll (or database read), ready to present."""
+
+    status: CodeStatus
+    message: str | None
+    account: Account | None
+    updated_at: datetime | None
+    windows: tuple[WindowReport, ...]
+    extra_usage: ExtraUsage | None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A server-imposed pause shared by every process through the database."""
+
+    until: datetime
+    reason: str
+    strikes: int

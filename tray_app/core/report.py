@@ -1,0 +1,198 @@
+"""The Code-mode report: forecasts attached to windows, the `status --json` document and its text form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from tray_app.core.forecast import forecast
+from tray_app.core.models import (
+    Account,
+    CodeReport,
+    CodeStatus,
+    CodeUsage,
+    ExtraUsage,
+    Snapshot,
+    WindowReport,
+)
+from tray_app.core.timeparse import iso_utc
+
+JSON_SCHEMA_VERSION = 1
+_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def build_code_report(
+    status: CodeStatus,
+    message: str | None,
+    account: Account | None,
+    stored: tuple[datetime, CodeUsage] | None,
+    histories: Mapping[str, Sequence[Snapshot]],
+) -> CodeReport:
+    """Attach a forecast to every window of the stored figures (empty when nothing is stored)."""
+    if stored is None:
+        return CodeReport(status, message, account, None, (), None)
+    fetched_at, usage = stored
+    windows = tuple(
+        WindowReport(window, forecast(window, histories.get(window.id, ()), fetched_at))
+        for window in usage.windows
+    )
+    return CodeReport(status, message, account, fetched_at, windows, usage.extra_usage)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_utc(moment)
+
+
+def _rounded(value: float | None, places: int = 2) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def _extra_json(extra: ExtraUsage | None) -> dict[str, Any] | None:
+    if extra is None:
+        return None
+    return {
+        "enabled": extra.enabled,
+        "used": round(extra.used, 2),
+        "limit": _rounded(extra.limit),
+        "currency": extra.currency,
+        "utilization": extra.utilization,
+    }
+
+
+def code_report_json(report: CodeReport) -> dict[str, Any]:
+    """The "code" object of `status --json` (a stable interface: extend it, never rename)."""
+    return {
+        "status": report.status.value,
+        "message": report.message,
+        "account": None
+        if report.account is None
+        else {
+            "email": report.account.email,
+            "plan": report.account.plan,
+            "organization": report.account.organization,
+        },
+        "updated_at": _iso(report.updated_at),
+        "windows": [
+            {
+                "id": item.window.id,
+                "label": item.window.label,
+                "utilization": item.window.utilization,
+                "resets_at": _iso(item.window.resets_at),
+                "rate_per_hour": _rounded(item.forecast.rate_per_hour),
+                "projected_at_reset": _rounded(item.forecast.projected_at_reset, 1),
+                "limit_at": _iso(item.forecast.limit_at),
+            }
+            for item in report.windows
+        ],
+        "extra_usage": _extra_json(report.extra_usage),
+    }
+
+
+def status_document(code: CodeReport | None, generated_at: datetime) -> dict[str, Any]:
+    """The whole `status --json` document."""
+    return {
+        "schema": JSON_SCHEMA_VERSION,
+        "generated_at": iso_utc(generated_at),
+        "code": None if code is None else code_report_json(code),
+        "console": None,
+    }
+
+
+def format_duration(delta: timedelta) -> str:
+    """'2 h 14 m', '45 m', '3 d 4 h', '30 s': compact and never negative."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} m"
+    if minutes:
+        return f"{minutes} m"
+    return f"{secs} s"
+
+
+def format_age(delta: timedelta) -> str:
+    """'just now', '20 s ago', '4 min ago', '2 h 5 m ago'."""
+    seconds = int(delta.total_seconds())
+    if seconds < 10:
+        return "just now"
+    if seconds < 60:
+        return f"{seconds} s ago"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    return f"{format_duration(delta)} ago"
+
+
+def format_money(amount: float, currency: str) -> str:
+    sign = _CURRENCY_SIGNS.get(currency)
+    return f"{sign}{amount:,.2f}" if sign else f"{amount:,.2f} {currency}"
+
+
+def format_percent(value: float) -> str:
+    """Whole percent as Claude shows it, one decimal only below 1 % so a fresh window is not '0 %'."""
+    return f"{value:.1f} %" if 0 < value < 1 else f"{value:.0f} %"
+
+
+def reset_phrase(resets_at: datetime | None, now: datetime, tz: tzinfo) -> str:
+    """'resets in 2 h 14 m (at 16:20)' today; 'resets Thu 19:00 (in 2 d 3 h)' further out."""
+    if resets_at is None:
+        return "not started"
+    local = resets_at.astimezone(tz)
+    left = resets_at - now
+    if left <= timedelta(0):
+        return f"reset due at {local:%H:%M}"
+    if left < timedelta(hours=20):
+        return f"resets in {format_duration(left)} (at {local:%H:%M})"
+    return f"resets {local:%a %H:%M} (in {format_duration(left)})"
+
+
+def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
+    """'22 %/h · projected 110 % at reset · limit at 14:32', or why there is no projection."""
+    fc = item.forecast
+    if fc.rate_per_hour is None:
+        return "pace: not enough history yet"
+    parts = [f"{fc.rate_per_hour:.1f} %/h"]
+    if fc.projected_at_reset is not None:
+        parts.append(f"projected {fc.projected_at_reset:.0f} % at reset")
+    if fc.limit_at is not None:
+        parts.append(f"limit at {fc.limit_at.astimezone(tz):%H:%M}")
+    return " · ".join(parts)
+
+
+def status_line(report: CodeReport, now: datetime) -> str:
+    """'Updated 20 s ago', or the problem in plain words."""
+    if report.status is CodeStatus.OK and report.updated_at is not None:
+        return f"Updated {format_age(now - report.updated_at)}"
+    return report.message or report.status.value.replace("_", " ")
+
+
+def extra_usage_phrase(extra: ExtraUsage) -> str:
+    used = format_money(extra.used, extra.currency)
+    if not extra.enabled:
+        return f"off ({used} used)"
+    if extra.limit is None:
+        return f"{used} spent, no monthly limit"
+    return f"{used} of {format_money(extra.limit, extra.currency)} this month"
+
+
+def render_text(report: CodeReport, now: datetime, tz: tzinfo) -> str:
+    """The human summary printed by `status`."""
+    head = ["Claude Code"]
+    if report.account is not None:
+        head += [part for part in (report.account.email, report.account.plan) if part]
+    lines = [" · ".join(head), status_line(report, now), ""]
+    width = max((len(item.window.label) for item in report.windows), default=0)
+    width = max(width, len("Extra usage"))
+    for item in report.windows:
+        window = item.window
+        percent = format_percent(window.utilization)
+        lines.append(f"{window.label:<{width}}  {percent:>6}  {reset_phrase(window.resets_at, now, tz)}")
+        lines.append(f"{'':<{width}}  {'':>6}  {pace_phrase(item, tz)}")
+    if report.extra_usage is not None:
+        lines.append(f"{'Extra usage':<{width}}  {'':>6}  {extra_usage_phrase(report.extra_usage)}")
+    if not report.windows and report.extra_usage is None:
+        lines.append("No usage figures yet.")
+    return "\n".join(lines).rstrip() + "\n"
