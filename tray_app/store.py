@@ -1,0 +1,412 @@
+"""SQLite history of usage windows, last answers, shared backoffs and settings; the only sqlite3 user."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from tray_app.core.codec import account_from_dict, account_to_dict, usage_from_dict, usage_to_dict
+from tray_app.core.errors import ShapeError
+from tray_app.core.models import FIVE_HOUR, Account, Backoff, CodeUsage, Snapshot, UsageWindow
+from tray_app.core.timeparse import from_epoch, parse_timestamp, to_epoch
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+# Each entry moves the schema from version i to i + 1. Never edit a released entry: append a new one.
+# IF NOT EXISTS because the file may be shared with the terminal monitor, which never sets user_version.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS window_snapshots (
+            at INTEGER NOT NULL,
+            window_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            utilization REAL NOT NULL,
+            resets_at INTEGER
+        )""",
+        "CREATE INDEX IF NOT EXISTS window_snapshots_window_at ON window_snapshots (window_id, at)",
+        """CREATE TABLE IF NOT EXISTS kv (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS backoff (
+            scope TEXT PRIMARY KEY,
+            until INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            strikes INTEGER NOT NULL
+        )""",
+    ),
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+# The terminal monitor's 5-hour history; read, never written, altered or pruned (it may be running).
+_LEGACY_FIVE_HOUR = "usage_snapshots"
+
+_CODE_USAGE_KEY = "code_usage"
+_ACCOUNT_KEY = "account"
+_LAST_PRUNE_KEY = "store.last_prune"
+_PRUNE_INTERVAL_S = 3600
+_BUSY_TIMEOUT_MS = 5000
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+class Store:
+    """One SQLite connection shared by the poller thread and the main thread, guarded by a lock."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, retention_days: int) -> None:
+        self._conn = connection
+        self._lock = threading.Lock()
+        self.path = path
+        self.retention_days = retention_days
+
+    @classmethod
+    def open(cls, path: Path, retention_days: int = 7) -> Store:
+        """Open (creating, migrating, or replacing a corrupt file as needed) the database at path."""
+        _prepare_folder(path.parent)
+        try:
+            connection = _connect(path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise
+            _move_aside(path, datetime.now(UTC))
+            # A second failure on a brand-new file is not corruption we can fix: let it raise.
+            connection = _connect(path)
+        return cls(connection, path, retention_days)
+
+    def close(self) -> None:
+        """Close the connection; the Store must not be used afterwards."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- window history -------------------------------------------------------------------------
+
+    def add_windows(self, at: datetime, windows: Sequence[UsageWindow]) -> None:
+        """Record one row per window, all with the same time, in one transaction."""
+        at_s = to_epoch(at)
+        rows = [
+            (at_s, w.id, w.label, w.utilization, None if w.resets_at is None else to_epoch(w.resets_at))
+            for w in windows
+        ]
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def window_history(self, window_id: str, since: datetime) -> list[Snapshot]:
+        """Snapshots of window_id at or after since, oldest first (five_hour includes legacy rows)."""
+        cutoff = to_epoch(since)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT at, utilization, resets_at FROM window_snapshots"
+                " WHERE window_id = ? AND at >= ? ORDER BY at",
+                (window_id, cutoff),
+            ).fetchall()
+            legacy = self._legacy_five_hour(cutoff) if window_id == FIVE_HOUR else []
+        ours = [
+            Snapshot(from_epoch(at), float(util), None if resets is None else from_epoch(resets))
+            for at, util, resets in rows
+        ]
+        if not legacy:
+            return ours
+        seen = {to_epoch(snapshot.at) for snapshot in ours}
+        merged = ours + [snapshot for snapshot in legacy if to_epoch(snapshot.at) not in seen]
+        merged.sort(key=lambda snapshot: snapshot.at)
+        return merged
+
+    def latest_window_time(self) -> datetime | None:
+        """The time of the newest of our window rows (legacy rows not counted), None when empty."""
+        with self._lock:
+            (latest,) = self._conn.execute("SELECT MAX(at) FROM window_snapshots").fetchone()
+        return None if latest is None else from_epoch(latest)
+
+    def snapshot_count(self) -> int:
+        """How many window rows we hold (legacy rows not counted)."""
+        with self._lock:
+            (count,) = self._conn.execute("SELECT COUNT(*) FROM window_snapshots").fetchone()
+        return int(count)
+
+    def prune(self, now: datetime) -> int:
+        """Delete our window rows older than the retention; at most once an hour. Returns rows deleted."""
+        now_s = to_epoch(now)
+        with self._transaction() as conn:
+            row = conn.execute("SELECT value FROM kv WHERE key = ?", (_LAST_PRUNE_KEY,)).fetchone()
+            last = _int_or_none(row[0]) if row else None
+            # A clock set backwards (last in the future) must not block pruning for good.
+            if last is not None and 0 <= now_s - last < _PRUNE_INTERVAL_S:
+                return 0
+            cursor = conn.execute(
+                "DELETE FROM window_snapshots WHERE at < ?", (now_s - self.retention_days * 86400,)
+            )
+            _upsert_kv(conn, _LAST_PRUNE_KEY, str(now_s), now_s)
+            return cursor.rowcount
+
+    # -- last answers ---------------------------------------------------------------------------
+
+    def save_code_usage(self, fetched_at: datetime, usage: CodeUsage) -> None:
+        """Remember the latest usage answer so a restart can show it before the first poll."""
+        self.set_value(_CODE_USAGE_KEY, json.dumps(usage_to_dict(usage)), fetched_at)
+
+    def last_code_usage(self) -> tuple[datetime, CodeUsage] | None:
+        """The latest saved usage and when it was fetched; None when absent or unreadable."""
+        return self._decoded(_CODE_USAGE_KEY, usage_from_dict)
+
+    def save_account(self, fetched_at: datetime, account: Account) -> None:
+        """Remember who is logged in."""
+        self.set_value(_ACCOUNT_KEY, json.dumps(account_to_dict(account)), fetched_at)
+
+    def account(self) -> tuple[datetime, Account] | None:
+        """The saved account and when it was fetched; None when absent or unreadable."""
+        return self._decoded(_ACCOUNT_KEY, account_from_dict)
+
+    # -- backoff --------------------------------------------------------------------------------
+
+    def get_backoff(self, scope: str) -> Backoff | None:
+        """The stored backoff of scope, even when it has expired (the caller compares with now)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT until, reason, strikes FROM backoff WHERE scope = ?", (scope,)
+            ).fetchone()
+        if row is None:
+            return None
+        until, reason, strikes = row
+        return Backoff(until=from_epoch(until), reason=str(reason), strikes=int(strikes))
+
+    def set_backoff(self, scope: str, backoff: Backoff) -> None:
+        """Store (replace) the backoff of scope so every process sharing the file honours it."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO backoff (scope, until, reason, strikes) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (scope) DO UPDATE SET"
+                " until = excluded.until, reason = excluded.reason, strikes = excluded.strikes",
+                (scope, to_epoch(backoff.until), backoff.reason, backoff.strikes),
+            )
+
+    def clear_backoff(self, scope: str) -> None:
+        """Forget the backoff of scope (no error when there is none)."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM backoff WHERE scope = ?", (scope,))
+
+    # -- generic key/value ----------------------------------------------------------------------
+
+    def get_value(self, key: str) -> str | None:
+        """The stored text of key, None when absent."""
+        row = self._kv_row(key)
+        return None if row is None else row[0]
+
+    def set_value(self, key: str, value: str, now: datetime) -> None:
+        """Store value under key, stamped with now."""
+        with self._transaction() as conn:
+            _upsert_kv(conn, key, value, to_epoch(now))
+
+    # -- internals ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so a concurrent writer waits on busy_timeout
+        # instead of failing mid-transaction with SQLITE_BUSY on lock upgrade.
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def _kv_row(self, key: str) -> tuple[str, int] | None:
+        with self._lock:
+            row = self._conn.execute("SELECT value, updated_at FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else (str(row[0]), int(row[1]))
+
+    def _decoded(self, key: str, decode: Callable[[dict[str, Any]], _T]) -> tuple[datetime, _T] | None:
+        row = self._kv_row(key)
+        if row is None:
+            return None
+        text, updated_at = row
+        try:
+            data = json.loads(text)
+            if not isinstance(data, dict):
+                raise ShapeError("not a JSON object")
+            return from_epoch(updated_at), decode(data)
+        except (ValueError, ShapeError) as exc:
+            # Written by another version or damaged; the next successful poll overwrites it.
+            logger.warning("Ignoring unreadable stored value %r: %s", key, type(exc).__name__)
+            return None
+
+    def _legacy_five_hour(self, cutoff: int) -> list[Snapshot]:
+        """The terminal monitor's rows at or after cutoff; [] when its table is absent or unreadable."""
+        exists = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_LEGACY_FIVE_HOUR,)
+        ).fetchone()
+        if exists is None:
+            return []
+        try:
+            rows = self._conn.execute(
+                "SELECT timestamp, utilization_percent, resets_at FROM usage_snapshots"
+                " WHERE timestamp >= ? AND utilization_percent IS NOT NULL ORDER BY timestamp",
+                (cutoff,),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            logger.warning("Cannot read the terminal monitor's usage_snapshots table: %s", exc)
+            return []
+        return [
+            Snapshot(from_epoch(at), float(util), parse_timestamp(resets))
+            for at, util, resets in rows
+            if isinstance(at, int) and isinstance(util, int | float)
+        ]
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A configured, checked and migrated connection; sqlite3.DatabaseError when the file is bad."""
+    _create_private_file(path)
+    # isolation_level=None: we issue BEGIN/COMMIT ourselves, so the sqlite3 module never opens
+    # implicit transactions that would hold locks other processes wait for.
+    connection = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    try:
+        connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        _enable_wal(connection, path)
+        connection.execute("PRAGMA synchronous = NORMAL")
+        _quick_check(connection)
+        _migrate(connection, path)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _enable_wal(connection: sqlite3.Connection, path: Path) -> None:
+    try:
+        (mode,) = connection.execute("PRAGMA journal_mode = WAL").fetchone()
+    except sqlite3.OperationalError as exc:
+        # Switching needs a moment alone with the file; if the terminal monitor holds it, keep the
+        # old journal mode this run rather than fail to start.
+        logger.warning("Could not switch %s to WAL journal mode: %s", path, exc)
+        return
+    if str(mode).lower() != "wal":
+        logger.warning("%s stays in journal mode %s instead of WAL", path, mode)
+
+
+def _quick_check(connection: sqlite3.Connection) -> None:
+    results = [row[0] for row in connection.execute("PRAGMA quick_check").fetchall()]
+    if results != ["ok"]:
+        raise sqlite3.DatabaseError(f"quick_check failed: {'; '.join(map(str, results[:3]))}")
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version == SCHEMA_VERSION:
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # Read again under the write lock: another process may have migrated since.
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            logger.warning(
+                "%s has schema version %d, newer than this program's %d; using it without migrating",
+                path,
+                version,
+                SCHEMA_VERSION,
+            )
+        for index in range(version, SCHEMA_VERSION):
+            for statement in _MIGRATIONS[index]:
+                connection.execute(statement)
+            logger.info("Migrated %s to schema version %d", path, index + 1)
+        if version < SCHEMA_VERSION:
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """True for a file that is damaged or not a database; False for locked, busy, full, I/O errors."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+    # Errors we raise ourselves (quick_check) carry no code and use the plain base class.
+    return type(exc) is sqlite3.DatabaseError
+
+
+def _prepare_folder(folder: Path) -> None:
+    """Create folder private to the user, or tighten it to 0700 when it exists and is ours."""
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+        return
+    _tighten(folder, 0o700)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before sqlite does, so it is never world-readable."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _tighten(path, 0o600)
+        return
+    os.close(fd)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = path.stat()
+    owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
+    if owned and stat.S_IMODE(info.st_mode) & ~mode:
+        os.chmod(path, mode)
+
+
+def _move_aside(path: Path, now: datetime) -> None:
+    """Rename a corrupt database (and its side files) to <name>.corrupt-<UTC time>."""
+    target = path.with_name(f"{path.name}.corrupt-{now.astimezone(UTC):%Y%m%dT%H%M%S}")
+    suffix = 1
+    while target.exists():  # two corruptions in one second: never overwrite the first
+        target = path.with_name(f"{path.name}.corrupt-{now.astimezone(UTC):%Y%m%dT%H%M%S}.{suffix}")
+        suffix += 1
+    os.replace(path, target)
+    for side in _SIDE_FILES:
+        side_path = path.with_name(path.name + side)
+        if side_path.exists():
+            # Named after the moved file so sqlite can still open the pair for a post-mortem.
+            os.replace(side_path, target.with_name(target.name + side))
+    logger.warning("Database %s is corrupt; moved it to %s and started a fresh one", path, target)
+
+
+def _upsert_kv(conn: sqlite3.Connection, key: str, value: str, at: int) -> None:
+    conn.execute(
+        "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        (key, value, at),
+    )
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
