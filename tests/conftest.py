@@ -1,0 +1,116 @@
+"""Shared fixtures: demo servers on loopback, throw-away Claude Code logins, isolated app folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tray_app.demo import DemoServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Every secret the suite uses; test_secrets scans everything the program wrote for these.
+ACCESS_TOKEN = DemoServer.DEMO_ACCESS_TOKEN
+REFRESH_TOKEN = DemoServer.DEMO_REFRESH_TOKEN
+
+
+def write_login(
+    folder: Path,
+    *,
+    access: str = ACCESS_TOKEN,
+    refresh: str | None = REFRESH_TOKEN,
+    expires_in: float | None = 8 * 3600,
+    scopes: Any = ("user:inference", "user:profile"),
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """A Claude Code credentials file like the real one (mode 0600, with other top-level keys)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    oauth: dict[str, Any] = {"accessToken": access, "subscriptionType": "max"}
+    if refresh is not None:
+        oauth["refreshToken"] = refresh
+    if expires_in is not None:
+        oauth["expiresAt"] = int((time.time() + expires_in) * 1000)
+    if scopes is not None:
+        oauth["scopes"] = list(scopes) if isinstance(scopes, tuple) else scopes
+    document = {
+        "claudeAiOauth": oauth,
+        "mcpOAuth": {"server": {"token": "unrelated"}},
+        "organizationUuid": "org-1",
+    }
+    document.update(extra or {})
+    path = folder / ".credentials.json"
+    path.write_text(json.dumps(document))
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def server() -> Iterator[DemoServer]:
+    with DemoServer("full") as demo:
+        yield demo
+
+
+@pytest.fixture
+def claude_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "claude"
+    write_login(folder)
+    return folder
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class CliEnv:
+    """Runs the real program as a subprocess against a demo server, in folders of its own."""
+
+    home: Path
+    claude_dir: Path
+    api_base: str
+    token_url: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE", "ANTHROPIC"))}
+        env.update(
+            HOME=str(self.home.parent / "user-home"),
+            CLAUDE_USAGE_TRAY_HOME=str(self.home),
+            CLAUDE_USAGE_TRAY_API_BASE=self.api_base,
+            CLAUDE_USAGE_TRAY_TOKEN_URL=self.token_url,
+            CLAUDE_CONFIG_DIR=str(self.claude_dir),
+        )
+        env.update(extra)
+        return env
+
+    def run(self, *args: str, timeout: float = 60, **extra_env: str) -> CliResult:
+        done = subprocess.run(
+            [sys.executable, "-m", "tray_app.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=self.env(**extra_env),
+            cwd=REPO,
+            check=False,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def cli(tmp_path: Path, server: DemoServer, claude_dir: Path) -> CliEnv:
+    (tmp_path / "user-home").mkdir()
+    return CliEnv(tmp_path / "app-home", claude_dir, server.base_url, server.token_url)

@@ -1,0 +1,276 @@
+"""The real program as a subprocess: commands, exit codes, cross-process back-off, bad input."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tray_app.demo import DemoServer
+from tray_app.poller import CodeMonitor
+from tray_app.sources.code_api import CodeApi
+from tray_app.sources.credentials import ClaudeCredentialStore
+from tray_app.sources.http import HttpClient
+from tray_app.store import Store
+
+from ..conftest import CliEnv, write_login
+
+USAGE = "/api/oauth/usage"
+
+
+def test_version_and_help(cli: CliEnv) -> None:
+    version = cli.run("--version")
+    assert version.code == 0 and version.stdout.startswith("claude-usage-tray 0.")
+    helped = cli.run("--help")
+    assert helped.code == 0
+    for line in (
+        "0  ok",
+        "2  usage or configuration error",
+        "3  login needed",
+        "4  network or server failure",
+    ):
+        assert line in helped.stdout
+
+
+def test_status_prints_the_figures(cli: CliEnv, server: DemoServer) -> None:
+    result = cli.run("status")
+    assert result.code == 0, result.stderr
+    assert "jane@example.com · Max 5x" in result.stdout
+    assert "5-hour" in result.stdout and "10 %" in result.stdout and "Weekly · Fable" in result.stdout
+    assert "Extra usage" in result.stdout and "€" in result.stdout
+
+
+def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
+    doc = cli.run("status", "--json").json()
+    assert doc["schema"] == 1 and doc["console"] is None
+    assert doc["generated_at"].endswith("Z")
+    code = doc["code"]
+    assert code["status"] == "ok" and code["message"] is None
+    assert code["account"] == {
+        "email": "jane@example.com",
+        "plan": "Max 5x",
+        "organization": "jane@example.com's Organization",
+    }
+    five = code["windows"][0]
+    assert set(five) == {
+        "id",
+        "label",
+        "utilization",
+        "resets_at",
+        "rate_per_hour",
+        "projected_at_reset",
+        "limit_at",
+    }
+    assert (five["id"], five["utilization"], five["rate_per_hour"]) == ("five_hour", 10.0, None)
+    assert code["extra_usage"] == {
+        "enabled": False,
+        "used": 0.0,
+        "limit": 40.0,
+        "currency": "EUR",
+        "utilization": 0.0,
+    }
+
+
+def test_offline_reads_only_the_database(cli: CliEnv, server: DemoServer) -> None:
+    empty = cli.run("status", "--offline", "--json")
+    assert empty.code == 0 and empty.json()["code"]["windows"] == []
+    cli.run("status")
+    sent = len(server.requests())
+    stored = cli.run("status", "--offline", "--json")
+    assert stored.code == 0 and [w["id"] for w in stored.json()["code"]["windows"]][0] == "five_hour"
+    assert len(server.requests()) == sent
+
+
+@pytest.mark.parametrize(
+    ("scenario", "code", "status"),
+    [
+        ("unauthorized", 3, "login_needed"),
+        ("scope", 3, "login_needed"),
+        ("rate_limited", 4, "rate_limited"),
+        ("server_error", 4, "error"),
+        ("html", 4, "error"),
+    ],
+)
+def test_exit_codes(cli: CliEnv, server: DemoServer, scenario: str, code: int, status: str) -> None:
+    server.set_scenario(scenario)
+    result = cli.run("status", "--json")
+    assert result.code == code
+    assert result.json()["code"]["status"] == status
+
+
+def test_not_logged_in_is_exit_3(cli: CliEnv, tmp_path: Path) -> None:
+    result = cli.run("status", CLAUDE_CONFIG_DIR=str(tmp_path / "empty"))
+    assert result.code == 3
+    assert "not logged in" in result.stdout and "run `claude`" in result.stdout
+
+
+def test_unreachable_server_is_exit_4(cli: CliEnv) -> None:
+    with DemoServer() as gone:
+        base = gone.base_url
+    result = cli.run("status", CLAUDE_USAGE_TRAY_API_BASE=base)
+    assert result.code == 4
+    assert "offline: cannot reach" in result.stdout
+
+
+def age_database(home: Path, seconds: int) -> None:
+    """Pretend the last poll happened `seconds` earlier (as if time had passed)."""
+    with sqlite3.connect(home / "usage_history.db") as db:
+        db.execute("UPDATE kv SET updated_at = updated_at - ?", (seconds,))
+        db.execute(
+            "UPDATE kv SET value = CAST(CAST(value AS INTEGER) - ? AS TEXT) WHERE key = 'code.last_attempt'",
+            (seconds,),
+        )
+        db.execute("UPDATE window_snapshots SET at = at - ?", (seconds,))
+
+
+def test_back_off_is_shared_across_processes(cli: CliEnv, server: DemoServer) -> None:
+    assert cli.run("status").code == 0
+    age_database(cli.home, 60)
+    server.set_scenario("rate_limited")
+    first = cli.run("status", "--json")
+    assert first.code == 4 and first.json()["code"]["status"] == "rate_limited"
+    sent = len(server.requests(USAGE))
+    server.set_scenario("full")
+    second = cli.run("status", "--json")  # another process, inside the 300 s back-off
+    assert len(server.requests(USAGE)) == sent
+    code = second.json()["code"]
+    assert second.code == 4 and code["status"] == "rate_limited"
+    assert "showing figures from 1 min ago" in code["message"]
+    assert code["windows"][0]["utilization"] == 10.0
+
+
+def test_a_second_process_shares_a_fresh_answer(cli: CliEnv, server: DemoServer) -> None:
+    assert cli.run("status").code == 0
+    assert cli.run("status").code == 0
+    assert len(server.requests(USAGE)) == 1
+
+
+def test_user_agent_is_claude_code(cli: CliEnv, server: DemoServer) -> None:
+    cli.run("status")
+    assert server.requests(USAGE)[-1].headers["user-agent"].startswith("claude-code/")
+
+
+def test_doctor_tells_where_things_are_without_the_token(cli: CliEnv, claude_dir: Path) -> None:
+    result = cli.run("doctor")
+    assert result.code == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert f"file {claude_dir / '.credentials.json'}" in out and "has user:profile" in out
+    assert "jane@example.com · Max 5x" in out
+    assert str(cli.home / "usage_history.db") in out
+    assert "reachable (HTTP" in out and "off (read-only" in out
+    assert "sk-ant-" not in out
+
+
+def test_doctor_reports_an_expired_login(cli: CliEnv, claude_dir: Path) -> None:
+    write_login(claude_dir, expires_in=-120)
+    result = cli.run("doctor")
+    assert result.code == 3 and "EXPIRED 2 min ago: run `claude`" in result.stdout
+
+
+def test_corrupt_database_is_moved_aside_and_the_program_goes_on(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "usage_history.db").write_bytes(b"this is not a database" * 100)
+    result = cli.run("status")
+    assert result.code == 0
+    assert len(list(cli.home.glob("usage_history.db.corrupt-*"))) == 1
+    log = (cli.home / "logs" / "claude-usage-tray.log").read_text()
+    assert "corrupt" in log.lower()
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("retention_days = 'week'", "retention_days must be a whole number from 1 to 3650 (got 'week')"),
+        ("code_poll_seconds = 1", "code_poll_seconds must be a whole number from 15 to 3600 (got 1)"),
+        ("token_refresh = 'always'", 'token_refresh must be one of "off", "self"'),
+        ("retention_days = [", "not valid TOML"),
+        (
+            "api_base = 'http://example.com'",
+            "config.toml: api_base: 'http://example.com' is not an https URL",
+        ),
+    ],
+)
+def test_bad_config_is_one_clear_line_and_exit_2(cli: CliEnv, config: str, words: str) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "config.toml").write_text(config + "\n")
+    result = cli.run("status")
+    assert result.code == 2
+    assert words in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plain_http_to_a_remote_host_is_refused(cli: CliEnv) -> None:
+    result = cli.run("status", CLAUDE_USAGE_TRAY_API_BASE="http://api.example.com")
+    assert (
+        result.code == 2
+        and "CLAUDE_USAGE_TRAY_API_BASE: 'http://api.example.com' is not an https URL" in result.stderr
+    )
+
+
+def test_unknown_config_keys_are_warned_about(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "config.toml").write_text("retention_days = 3\ncolour = 'red'\n")
+    result = cli.run("status")
+    assert result.code == 0
+    assert "unknown setting 'colour' ignored" in result.stderr
+
+
+def test_files_are_owner_only(cli: CliEnv) -> None:
+    cli.run("status")
+    for path in (cli.home / "usage_history.db", cli.home / "logs" / "claude-usage-tray.log"):
+        assert path.stat().st_mode & 0o077 == 0, path
+    assert (cli.home / "logs").stat().st_mode & 0o077 == 0
+
+
+def test_demo_needs_no_account(tmp_path: Path) -> None:
+    env = CliEnv(
+        tmp_path / "home", tmp_path / "no-claude", "https://api.anthropic.com", "https://platform.claude.com"
+    )
+    (tmp_path / "user-home").mkdir()
+    result = env.run("--demo", "status")
+    assert result.code == 0, result.stderr
+    assert "Demo mode" in result.stdout and "projected" in result.stdout and "limit at" in result.stdout
+    assert not (tmp_path / "home" / "usage_history.db").exists()  # the demo has its own database
+    doc = env.run("status", "--demo", "--json").json()
+    assert doc["code"]["windows"][0]["rate_per_hour"] == pytest.approx(22.0, abs=0.5)
+
+
+def test_legacy_history_file_keeps_working(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    now = int(datetime.now(UTC).timestamp())
+    with sqlite3.connect(cli.home / "usage_history.db") as db:
+        db.execute(
+            "CREATE TABLE usage_snapshots (timestamp INTEGER PRIMARY KEY, credits_used INTEGER, "
+            "utilization_percent REAL, resets_at TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE console_usage_snapshots (timestamp INTEGER PRIMARY KEY, mtd_cost REAL, "
+            "workspace_costs_json TEXT)"
+        )
+        db.execute(
+            "INSERT INTO usage_snapshots VALUES (?, 0, 4.0, '2020-01-01T00:00:00+00:00')", (now - 600,)
+        )
+        db.execute("INSERT INTO console_usage_snapshots VALUES (?, 12.5, '[]')", (now - 600,))
+    db.close()
+    assert cli.run("status").code == 0
+    with sqlite3.connect(cli.home / "usage_history.db") as db:
+        assert db.execute("SELECT utilization_percent FROM usage_snapshots").fetchall() == [(4.0,)]
+        assert db.execute("SELECT mtd_cost FROM console_usage_snapshots").fetchall() == [(12.5,)]
+    db.close()
+
+
+def test_monitor_in_this_process_and_cli_share_one_database(cli: CliEnv, server: DemoServer) -> None:
+    # The tray (in-process here) and a `status --offline` from a terminal read the same figures.
+    with Store.open(cli.home / "usage_history.db") as store:
+        http = HttpClient(5)
+        CodeMonitor(
+            store,
+            ClaudeCredentialStore(cli.claude_dir),
+            CodeApi(http, server.base_url, "2.1.0"),
+            clock=lambda: datetime.now(UTC) - timedelta(seconds=30),
+        ).poll()
+        http.close()
+    doc = cli.run("status", "--offline", "--json").json()
+    assert doc["code"]["status"] == "ok" and doc["code"]["windows"][0]["utilization"] == 10.0

@@ -1,0 +1,269 @@
+"""Command line and composition root: the only place that builds adapters and wires them together."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from enum import IntEnum
+
+from tray_app import __version__
+from tray_app.config import Settings, load_settings
+from tray_app.core.errors import ConfigError, CredentialsError, UsageError
+from tray_app.core.models import CodeStatus
+from tray_app.core.parse import expires_soon
+from tray_app.core.report import format_age, format_duration, render_text, status_document
+from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.logsetup import configure_logging
+from tray_app.poller import BACKOFF_SCOPE, CodeMonitor
+from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
+from tray_app.sources.credentials import ClaudeCredentialStore
+from tray_app.sources.http import HttpClient
+from tray_app.sources.probe import probe_url
+from tray_app.store import Store
+
+logger = logging.getLogger(__name__)
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILURE = 1
+    USAGE = 2
+    LOGIN_NEEDED = 3
+    NETWORK = 4
+
+
+EPILOG = """\
+exit codes:
+  0  ok
+  1  unexpected failure (see the log file)
+  2  usage or configuration error
+  3  login needed (run `claude` to log in or refresh)
+  4  network or server failure (figures shown, if any, are the last stored ones)
+
+environment:
+  CLAUDE_USAGE_TRAY_HOME       one folder for config.toml, the database and the logs
+  CLAUDE_USAGE_TRAY_API_BASE   API base URL instead of https://api.anthropic.com
+  CLAUDE_USAGE_TRAY_TOKEN_URL  OAuth token endpoint
+  CLAUDE_CONFIG_DIR            Claude Code's own folder, as Claude Code reads it
+"""
+
+_STATUS_EXIT = {
+    CodeStatus.OK: ExitCode.OK,
+    CodeStatus.STALE: ExitCode.OK,
+    CodeStatus.LOGIN_NEEDED: ExitCode.LOGIN_NEEDED,
+    CodeStatus.RATE_LIMITED: ExitCode.NETWORK,
+    CodeStatus.OFFLINE: ExitCode.NETWORK,
+    CodeStatus.ERROR: ExitCode.NETWORK,
+}
+CLAUDE_VERSION_KEY = "claude_code.version"
+CLAUDE_VERSION_MAX_AGE = timedelta(days=1)
+
+
+def _common_options(top_level: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command. Only the top level sets their defaults,
+    so `--demo status` and `status --demo` mean the same."""
+    common = argparse.ArgumentParser(add_help=False)
+    default = False if top_level else argparse.SUPPRESS
+    common.add_argument(
+        "--demo",
+        action="store_true",
+        default=default,
+        help="use built-in simulated servers and a throw-away login",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log everything to stderr too"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(top_level=False)
+    parser = argparse.ArgumentParser(
+        prog="claude-usage-tray",
+        description="Claude Code usage limits (and, later, API spend) from the server's own figures.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_common_options(top_level=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    status = commands.add_parser("status", parents=[common], help="poll once now and print the figures")
+    status.add_argument("--json", action="store_true", help="print the stable JSON document instead of text")
+    status.add_argument("--offline", action="store_true", help="read only the database; no network")
+    commands.add_parser(
+        "doctor", parents=[common], help="show where everything comes from and what is reachable"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # Everything we create (database, logs, refreshed credentials) is for the owner's eyes only.
+    os.umask(0o077)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "status"
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"claude-usage-tray: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    configure_logging(settings.paths.log_dir, args.verbose)
+    for warning in settings.warnings:
+        print(f"claude-usage-tray: warning: {warning}", file=sys.stderr)
+    try:
+        with _environment(settings, args.demo) as app:
+            if command == "doctor":
+                return _doctor(app)
+            return _status(app, as_json=getattr(args, "json", False), offline=getattr(args, "offline", False))
+    except ConfigError as exc:
+        print(f"claude-usage-tray: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        return ExitCode.FAILURE
+    except Exception:
+        logger.exception("unexpected failure")
+        print("claude-usage-tray: unexpected failure; details are in the log file", file=sys.stderr)
+        return ExitCode.FAILURE
+
+
+@dataclass
+class App:
+    """The wired-up program for one command."""
+
+    settings: Settings
+    store: Store
+    credentials: ClaudeCredentialStore
+    http: HttpClient
+    monitor: CodeMonitor
+    api: CodeApi
+    demo: bool
+
+
+@contextlib.contextmanager
+def _environment(settings: Settings, demo: bool) -> Iterator[App]:
+    with contextlib.ExitStack() as stack:
+        if demo:
+            from tray_app.demo_mode import start_demo
+
+            settings = stack.enter_context(start_demo(settings))
+        store = Store.open(settings.paths.database, settings.retention_days)
+        stack.callback(store.close)
+        http = HttpClient(settings.http_timeout_seconds)
+        stack.callback(http.close)
+        credentials = ClaudeCredentialStore(settings.claude_config_dir)
+        api = CodeApi(http, settings.api_base, _claude_version(store))
+        token_endpoint = (
+            TokenEndpoint(http, settings.token_url, __version__) if settings.token_refresh == "self" else None
+        )
+        monitor = CodeMonitor(store, credentials, api, token_endpoint)
+        yield App(settings, store, credentials, http, monitor, api, demo)
+
+
+def _claude_version(store: Store) -> str:
+    """Claude Code's version for the User-Agent, asked of `claude` at most once a day."""
+    now = datetime.now(UTC)
+    cached = store.get_value(CLAUDE_VERSION_KEY)
+    if cached and "@" in cached:
+        version, _, stamp = cached.partition("@")
+        if stamp.isdigit() and now - from_epoch(int(stamp)) < CLAUDE_VERSION_MAX_AGE:
+            return version
+    version = detect_claude_version() or DEFAULT_CLAUDE_VERSION
+    store.set_value(CLAUDE_VERSION_KEY, f"{version}@{to_epoch(now)}", now)
+    return version
+
+
+def _status(app: App, *, as_json: bool, offline: bool) -> int:
+    stale_after = timedelta(seconds=2 * app.settings.code_poll_seconds)
+    report = app.monitor.stored_report(stale_after) if offline else app.monitor.poll()
+    now = datetime.now(UTC)
+    if as_json:
+        print(json.dumps(status_document(report, now), indent=2))
+    else:
+        if app.demo:
+            print("Demo mode: simulated account and servers, nothing real is read or sent.\n")
+        print(render_text(report, now, _local_tz()), end="")
+    if offline:
+        return ExitCode.OK
+    return _STATUS_EXIT[report.status]
+
+
+def _local_tz() -> tzinfo:
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+def _doctor(app: App) -> int:
+    settings = app.settings
+    lines = [f"claude-usage-tray {__version__}{' (demo mode)' if app.demo else ''}"]
+    config = settings.paths.config_file
+    lines.append(
+        f"Config file:   {config} ({'present' if config.exists() else 'not present; defaults in use'})"
+    )
+    lines += [f"  warning: {w}" for w in settings.warnings]
+    newest = app.store.latest_window_time()
+    age = "no snapshots yet" if newest is None else f"newest {format_age(datetime.now(UTC) - newest)}"
+    lines.append(f"Database:      {settings.paths.database} ({app.store.snapshot_count()} snapshots, {age})")
+    lines.append(f"Logs:          {settings.paths.log_dir}")
+    exit_code, creds_lines = _doctor_credentials(app)
+    lines += creds_lines
+    refresh = (
+        "self (opt-in: this app refreshes the login and writes it back)"
+        if settings.token_refresh == "self"
+        else "off (read-only: Claude Code refreshes its own login)"
+    )
+    lines.append(f"Token refresh: {refresh}")
+    backoff = app.store.get_backoff(BACKOFF_SCOPE)
+    now = datetime.now(UTC)
+    if backoff is not None and backoff.until > now:
+        lines.append(f"Back-off:      {backoff.reason}; until {backoff.until:%H:%M:%S} UTC")
+    lines.append(f"User-Agent:    {app.api.user_agent}")
+    for label, url in (("API", settings.api_base), ("Token URL", settings.token_url)):
+        result = probe_url(url, timeout=5.0)
+        lines.append(f"{label + ':':<14} {url} — {result.description}")
+        if not result.reachable and exit_code == ExitCode.OK:
+            exit_code = ExitCode.NETWORK
+    print("\n".join(lines))
+    return exit_code
+
+
+def _doctor_credentials(app: App) -> tuple[ExitCode, list[str]]:
+    try:
+        loaded = app.credentials.load()
+    except CredentialsError as exc:
+        return ExitCode.LOGIN_NEEDED, [f"Credentials:   none usable — {exc}"]
+    creds = loaded.credentials
+    now = datetime.now(UTC)
+    if creds.expires_at is None:
+        expiry = "expiry unknown"
+    elif expires_soon(creds, now, timedelta(0)):
+        expiry = f"EXPIRED {format_age(now - creds.expires_at)}: run `claude` to refresh"
+    else:
+        expiry = f"expires in {format_duration(creds.expires_at - now)}"
+    if creds.scopes is None:
+        scopes = "scopes not listed"
+    elif "user:profile" in creds.scopes:
+        scopes = "has user:profile"
+    else:
+        scopes = "LACKS user:profile: log in again with `claude`"
+    lines = [f"Credentials:   {loaded.source} {loaded.location} — {expiry}; {scopes}"]
+    known = app.store.account()
+    account = None if known is None else known[1]
+    if account is None:
+        try:
+            account = app.api.profile(creds.access_token)
+        except UsageError as exc:
+            lines.append(f"Account:       not known yet ({exc})")
+    if account is not None:
+        lines.append(f"Account:       {account.email or 'email unknown'} · {account.plan or 'plan unknown'}")
+    healthy = creds.scopes is None or "user:profile" in creds.scopes
+    return (ExitCode.OK if healthy and "EXPIRED" not in expiry else ExitCode.LOGIN_NEEDED), lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Settings: defaults, the TOML file in the platform config folder, and environment overrides."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+from tray_app.core.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "claude-usage-tray"
+DEFAULT_API_BASE = "https://api.anthropic.com"
+DEFAULT_TOKEN_URL = "https://platform.claude.com/v1/oauth/token"
+ENV_HOME = "CLAUDE_USAGE_TRAY_HOME"
+ENV_API_BASE = "CLAUDE_USAGE_TRAY_API_BASE"
+ENV_TOKEN_URL = "CLAUDE_USAGE_TRAY_TOKEN_URL"
+ENV_CLAUDE_CONFIG_DIR = "CLAUDE_CONFIG_DIR"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where this program keeps its files."""
+
+    config_file: Path
+    database: Path
+    log_dir: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting with its default; built only by load_settings (or tests)."""
+
+    paths: Paths
+    code_poll_seconds: int = 30
+    retention_days: int = 7
+    token_refresh: str = "off"
+    http_timeout_seconds: float = 15.0
+    api_base: str = DEFAULT_API_BASE
+    token_url: str = DEFAULT_TOKEN_URL
+    claude_config_dir: Path | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+
+def _integer(low: int, high: int) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+        return None if ok else f"a whole number from {low} to {high}"
+
+    return check
+
+
+def _seconds(low: float, high: float) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+        return None if ok else f"a number of seconds from {low:g} to {high:g}"
+
+    return check
+
+
+def _choice(*options: str) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        return None if value in options else "one of " + ", ".join(f'"{o}"' for o in options)
+
+    return check
+
+
+def _url(value: object) -> str | None:
+    return None if isinstance(value, str) and value.strip() else "a URL string"
+
+
+# key -> what a valid value is. The polling floor keeps us out of the server's 429 bucket.
+_KEYS: dict[str, Callable[[object], str | None]] = {
+    "code_poll_seconds": _integer(15, 3600),
+    "retention_days": _integer(1, 3650),
+    "token_refresh": _choice("off", "self"),
+    "http_timeout_seconds": _seconds(1, 120),
+    "api_base": _url,
+    "token_url": _url,
+}
+
+
+def default_paths(environ: Mapping[str, str]) -> Paths:
+    """One folder when CLAUDE_USAGE_TRAY_HOME is set, else the platform's usual places."""
+    home = environ.get(ENV_HOME)
+    if home:
+        root = Path(home).expanduser()
+        return Paths(root / "config.toml", root / "usage_history.db", root / "logs")
+    return Paths(
+        platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml",
+        # The terminal monitor this app grew out of kept its history here; we share the file.
+        Path.home() / ".claude-usage" / "usage_history.db",
+        platformdirs.user_log_path(APP_NAME, appauthor=False),
+    )
+
+
+def check_base_url(url: str, key: str) -> str:
+    """Refuse anything but https, except plain http to a loopback host (tests, the demo)."""
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.strip().rstrip("/")
+    if parts.scheme == "http" and _is_loopback(host):
+        return url.strip().rstrip("/")
+    raise ConfigError(f"{key}: {url!r} is not an https URL (plain http is allowed only to localhost)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any], list[str]]:
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, value in document.items():
+        check = _KEYS.get(key)
+        if check is None:
+            warnings.append(f"{path}: unknown setting {key!r} ignored")
+            continue
+        expected = check(value)
+        if expected is not None:
+            raise ConfigError(f"{path}: {key} must be {expected} (got {value!r})")
+        values[key] = value
+    return values, warnings
+
+
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Defaults, then the config file, then the environment. Raises ConfigError with one clear line."""
+    env = os.environ if environ is None else environ
+    paths = default_paths(env)
+    if config_file is not None:
+        paths = Paths(config_file, paths.database, paths.log_dir)
+    values, warnings = _validated(_read_file(paths.config_file), paths.config_file)
+    for warning in warnings:
+        logger.warning("%s", warning)
+    # Each source is checked on its own, so a bad URL in the file is reported even when the
+    # environment overrides it.
+    for key, env_name, default in (
+        ("api_base", ENV_API_BASE, DEFAULT_API_BASE),
+        ("token_url", ENV_TOKEN_URL, DEFAULT_TOKEN_URL),
+    ):
+        if key in values:
+            values[key] = check_base_url(values[key], f"{paths.config_file}: {key}")
+        if env.get(env_name):
+            values[key] = check_base_url(env[env_name], env_name)
+        values.setdefault(key, default)
+    claude_dir = env.get(ENV_CLAUDE_CONFIG_DIR)
+    return Settings(
+        paths=paths,
+        claude_config_dir=Path(claude_dir).expanduser() if claude_dir else None,
+        warnings=tuple(warnings),
+        **values,
+    )
+
+
+def describe_settings() -> str:
+    """The keys the config file accepts, for --help and the README."""
+    return ", ".join(sorted(_KEYS))

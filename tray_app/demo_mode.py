@@ -1,0 +1,75 @@
+"""`--demo`: simulated servers, a throw-away login and a separate, pre-seeded demo database."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from tray_app.config import Paths, Settings
+from tray_app.core.parse import parse_usage
+from tray_app.core.timeparse import from_epoch
+from tray_app.demo import DemoServer, rising_usage_body
+from tray_app.store import Store
+
+# The demo server's virtual clock starts 2 h into a 5-hour period; an hour of earlier polls makes
+# the forecast visible on the very first `status --demo`.
+_SEED_SPAN = timedelta(hours=1)
+_SEED_STEP = timedelta(minutes=2)
+_VIRTUAL_AT_START = 2 * 3600.0
+
+
+def _write_demo_login(folder: Path, now: float) -> None:
+    folder.mkdir(mode=0o700)
+    document = {
+        "claudeAiOauth": {
+            "accessToken": DemoServer.DEMO_ACCESS_TOKEN,
+            "refreshToken": DemoServer.DEMO_REFRESH_TOKEN,
+            "expiresAt": int((now + 8 * 3600) * 1000),
+            "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
+            "subscriptionType": "max",
+            "rateLimitTier": "default_claude_max_5x",
+        }
+    }
+    path = folder / ".credentials.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle)
+
+
+def _seed_history(database: Path, started_at: float, speed: float) -> None:
+    steps = int(_SEED_SPAN / _SEED_STEP)
+    with Store.open(database) as store:
+        for step in range(steps, 0, -1):
+            back = step * _SEED_STEP.total_seconds()
+            body = rising_usage_body(_VIRTUAL_AT_START - back * speed, started_at=started_at, speed=speed)
+            store.add_windows(from_epoch(started_at - back), parse_usage(body).windows)
+
+
+@contextmanager
+def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
+    """Settings that point every part of the program at in-process demo servers; cleaned up after."""
+    with tempfile.TemporaryDirectory(prefix="claude-usage-tray-demo-") as scratch:
+        root = Path(scratch)
+        server = DemoServer("rising", speed=speed).start()
+        try:
+            started_at = time.time()
+            _write_demo_login(root / "claude", started_at)
+            database = root / "demo_history.db"
+            _seed_history(database, started_at, speed)
+            yield replace(
+                settings,
+                paths=Paths(root / "config.toml", database, settings.paths.log_dir),
+                api_base=server.base_url,
+                token_url=server.token_url,
+                claude_config_dir=root / "claude",
+                token_refresh="off",
+            )
+        finally:
+            server.stop()

@@ -1,0 +1,263 @@
+"""One Code-mode poll: credentials -> back-off check -> fetch -> store -> report. Errors become states."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from tray_app.core.errors import (
+    AuthError,
+    AuthKind,
+    CredentialsError,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    ShapeError,
+    UsageError,
+)
+from tray_app.core.models import (
+    Account,
+    Backoff,
+    CodeReport,
+    CodeStatus,
+    CodeUsage,
+)
+from tray_app.core.parse import expires_soon, plan_name
+from tray_app.core.report import build_code_report, format_age
+from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.sources.code_api import CodeApi, TokenEndpoint
+from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
+from tray_app.store import Store
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SCOPE = "code_usage"
+# Another process (a second `status`, the tray) fetched this recently: share its answer.
+SHARED_FRESHNESS = timedelta(seconds=10)
+DEFAULT_RATE_LIMIT_PAUSE = 300.0
+MAX_SERVER_PAUSE = 6 * 3600.0
+PROFILE_MAX_AGE = timedelta(hours=24)
+REFRESH_MARGIN = timedelta(minutes=5)
+RECENT_HISTORY = timedelta(hours=24)
+HISTORY_SPAN = timedelta(days=8)
+_LAST_ATTEMPT = "code.last_attempt"
+_REFUSED_TOKEN = "code.refused_token"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def rate_limit_pause(retry_after: float | None, strikes: int) -> float:
+    """Seconds to stay away after the strikes-th 429 in a row.
+
+    Retry-After is honoured; 0 (what the server sends to agents it distrusts) and repeated 429s
+    get an escalating floor so we never hammer it.
+    """
+    floor = min(60.0 * 2 ** (strikes - 1), 3600.0)
+    asked = DEFAULT_RATE_LIMIT_PAUSE if retry_after is None else retry_after
+    return float(min(max(asked, floor), MAX_SERVER_PAUSE))
+
+
+def _fingerprint(token: str) -> str:
+    # A short one-way digest lets every process remember a refused token without storing it.
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+class CodeMonitor:
+    """Polls Code mode politely, shares back-off and last good figures with other processes."""
+
+    def __init__(
+        self,
+        store: Store,
+        credentials: ClaudeCredentialStore,
+        api: CodeApi,
+        token_endpoint: TokenEndpoint | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._store = store
+        self._credentials = credentials
+        self._api = api
+        self._token_endpoint = token_endpoint  # None unless token_refresh = "self"
+        self._clock = clock
+
+    def stored_report(self, stale_after: timedelta) -> CodeReport:
+        """The last stored figures without any network: `status --offline`, and the tray at start-up."""
+        now = self._clock()
+        stored = self._store.last_code_usage()
+        if stored is None:
+            return self._report(
+                CodeStatus.STALE, "no figures stored yet: run `claude-usage-tray status`", None
+            )
+        age = now - stored[0]
+        status = CodeStatus.OK if age <= stale_after else CodeStatus.STALE
+        return self._report(status, f"stored figures from {format_age(age)}", stored)
+
+    def poll(self) -> CodeReport:
+        """Fetch now unless a shared back-off or a very recent fetch says not to."""
+        now = self._clock()
+        stored = self._store.last_code_usage()
+        try:
+            loaded = self._credentials.load()
+            self._check_usable(loaded, now)
+        except CredentialsError as exc:
+            return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
+        except AuthError as exc:
+            return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
+        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        if backoff is not None and backoff.until > now:
+            wait = f"next try at {backoff.until:%H:%M:%S} UTC"
+            return self._failure(CodeStatus.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
+        if stored is not None and self._recently_attempted(now) and now - stored[0] < SHARED_FRESHNESS:
+            return self._report(CodeStatus.OK, None, stored)
+        self._store.set_value(_LAST_ATTEMPT, str(to_epoch(now)), now)
+        try:
+            return self._fetch(loaded, now)
+        except UsageError as exc:
+            return self._handle_failure(exc, loaded, stored, now)
+
+    def _check_usable(self, loaded: LoadedCredentials, now: datetime) -> None:
+        creds = loaded.credentials
+        if creds.scopes is not None and "user:profile" not in creds.scopes:
+            hint = (
+                "the CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token` cannot read usage"
+                if loaded.source == "environment"
+                else "this Claude Code login cannot read usage (no user:profile scope)"
+            )
+            raise AuthError(AuthKind.SCOPE, f"{hint}: log in again with `claude`")
+        if self._store.get_value(_REFUSED_TOKEN) == _fingerprint(creds.access_token):
+            raise AuthError(
+                AuthKind.SCOPE, "this login was refused for usage (missing scope): log in again with `claude`"
+            )
+        if expires_soon(creds, now, timedelta(0)) and self._token_endpoint is None:
+            raise AuthError(AuthKind.EXPIRED, "expired: run `claude` to refresh the login")
+
+    def _recently_attempted(self, now: datetime) -> bool:
+        value = self._store.get_value(_LAST_ATTEMPT)
+        return value is not None and value.isdigit() and now - from_epoch(int(value)) < SHARED_FRESHNESS
+
+    def _fetch(self, loaded: LoadedCredentials, now: datetime) -> CodeReport:
+        if self._token_endpoint is not None and expires_soon(loaded.credentials, now, REFRESH_MARGIN):
+            loaded = self._refresh(loaded, now)
+        try:
+            usage = self._api.usage(loaded.credentials.access_token)
+        except AuthError as exc:
+            if exc.kind is not AuthKind.EXPIRED or self._token_endpoint is None:
+                raise
+            loaded = self._refresh(loaded, now)
+            usage = self._api.usage(loaded.credentials.access_token)
+        fetched_at = self._clock()
+        self._store.add_windows(fetched_at, usage.windows)
+        self._store.save_code_usage(fetched_at, usage)
+        self._store.clear_backoff(BACKOFF_SCOPE)
+        self._refresh_profile(loaded, fetched_at)
+        self._store.prune(fetched_at)
+        return self._report(CodeStatus.OK, None, (fetched_at, usage))
+
+    def _refresh(self, loaded: LoadedCredentials, now: datetime) -> LoadedCredentials:
+        """Opt-in refresh: new pair from the token endpoint, written back only if nobody else did."""
+        assert self._token_endpoint is not None
+        refresh_token = loaded.credentials.refresh_token
+        if refresh_token is None:
+            raise AuthError(AuthKind.EXPIRED, "expired, and the login has no refresh token: run `claude`")
+        grant = self._token_endpoint.refresh(refresh_token)
+        if self._credentials.save_refreshed(loaded, grant, now):
+            logger.info("refreshed the Claude Code access token and wrote it back to %s", loaded.location)
+        else:
+            logger.info("credentials changed while refreshing; using the ones Claude Code wrote")
+        return self._credentials.load()
+
+    def _refresh_profile(self, loaded: LoadedCredentials, now: datetime) -> None:
+        known = self._store.account()
+        if known is not None and now - known[0] < PROFILE_MAX_AGE:
+            return
+        try:
+            account = self._api.profile(loaded.credentials.access_token)
+        except UsageError as exc:
+            # The account line is a nicety; usage figures matter more than a failed profile call.
+            logger.warning("profile not available: %s", exc)
+            return
+        if account.plan is None:
+            creds = loaded.credentials
+            account = Account(
+                account.email, plan_name(creds.subscription_type, creds.rate_limit_tier), account.organization
+            )
+        self._store.save_account(now, account)
+
+    def _handle_failure(
+        self,
+        exc: UsageError,
+        loaded: LoadedCredentials,
+        stored: tuple[datetime, CodeUsage] | None,
+        now: datetime,
+    ) -> CodeReport:
+        if isinstance(exc, RateLimited):
+            return self._rate_limited(exc.retry_after, str(exc), stored, now)
+        if isinstance(exc, AuthError):
+            if exc.kind is AuthKind.SCOPE:
+                self._store.set_value(_REFUSED_TOKEN, _fingerprint(loaded.credentials.access_token), now)
+                return self._failure(
+                    CodeStatus.LOGIN_NEEDED,
+                    "this login lacks the user:profile scope: log in again with `claude`",
+                    stored,
+                    now,
+                )
+            if exc.kind is AuthKind.EXPIRED:
+                return self._failure(
+                    CodeStatus.LOGIN_NEEDED, "expired: run `claude` to refresh the login", stored, now
+                )
+            return self._failure(CodeStatus.LOGIN_NEEDED, f"{exc}: log in again with `claude`", stored, now)
+        if isinstance(exc, ServerError) and exc.retry_after is not None:
+            return self._rate_limited(exc.retry_after, str(exc), stored, now)
+        if isinstance(exc, NetworkError):
+            return self._failure(CodeStatus.OFFLINE, f"offline: {exc}", stored, now)
+        if isinstance(exc, ServerError | ShapeError):
+            logger.warning("usage fetch failed: %s", exc)
+            return self._failure(CodeStatus.ERROR, str(exc), stored, now)
+        logger.warning("usage fetch failed: %s", exc)
+        return self._failure(CodeStatus.ERROR, str(exc), stored, now)
+
+    def _rate_limited(
+        self, retry_after: float | None, reason: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
+    ) -> CodeReport:
+        previous = self._store.get_backoff(BACKOFF_SCOPE)
+        strikes = 1 if previous is None else previous.strikes + 1
+        pause = rate_limit_pause(retry_after, strikes)
+        until = now + timedelta(seconds=pause)
+        self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, reason, strikes))
+        logger.warning("%s; pausing %d s (strike %d)", reason, pause, strikes)
+        return self._failure(
+            CodeStatus.RATE_LIMITED, f"{reason}; next try at {until:%H:%M:%S} UTC", stored, now
+        )
+
+    def _failure(
+        self, status: CodeStatus, message: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
+    ) -> CodeReport:
+        if stored is not None:
+            message = f"{message} (showing figures from {format_age(now - stored[0])})"
+        return self._report(status, message, stored)
+
+    def _report(
+        self, status: CodeStatus, message: str | None, stored: tuple[datetime, CodeUsage] | None
+    ) -> CodeReport:
+        known = self._store.account()
+        account = None if known is None else known[1]
+        if stored is None:
+            return build_code_report(status, message, account, None, {})
+        # A day of history is enough for almost every forecast; the rare window with too little
+        # recent data gets its whole period read in a second pass, so a normal poll stays cheap.
+        recent = {
+            w.id: self._store.window_history(w.id, stored[0] - RECENT_HISTORY) for w in stored[1].windows
+        }
+        report = build_code_report(status, message, account, stored, recent)
+        thin = [
+            item.window.id
+            for item in report.windows
+            if item.forecast.rate_per_hour is None and item.window.resets_at is not None
+        ]
+        if not thin:
+            return report
+        full = {**recent, **{wid: self._store.window_history(wid, stored[0] - HISTORY_SPAN) for wid in thin}}
+        return build_code_report(status, message, account, stored, full)
