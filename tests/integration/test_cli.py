@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -274,3 +275,21 @@ def test_monitor_in_this_process_and_cli_share_one_database(cli: CliEnv, server:
         http.close()
     doc = cli.run("status", "--offline", "--json").json()
     assert doc["code"]["status"] == "ok" and doc["code"]["windows"][0]["utilization"] == 10.0
+
+
+def test_user_agent_follows_the_installed_claude_code(
+    cli: CliEnv, server: DemoServer, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    claude = bin_dir / "claude"
+    claude.write_text("#!/bin/sh\necho '2.1.221 (Claude Code)'\n")
+    claude.chmod(0o755)
+    path = f"{bin_dir}:{os.environ['PATH']}"
+    assert cli.run("status", PATH=path).code == 0
+    assert server.requests(USAGE)[-1].headers["user-agent"] == "claude-code/2.1.221"
+    # Cached for a day: a later run does not ask `claude` again, even when it is gone.
+    claude.unlink()
+    age_database(cli.home, 60)
+    assert cli.run("status", PATH=path).code == 0
+    assert server.requests(USAGE)[-1].headers["user-agent"] == "claude-code/2.1.221"
