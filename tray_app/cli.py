@@ -16,10 +16,12 @@ from enum import IntEnum
 from tray_app import __version__
 from tray_app.config import Settings, load_settings
 from tray_app.core.errors import ConfigError, CredentialsError, UsageError
+from tray_app.core.forecast import MIN_SPAN
 from tray_app.core.models import CodeStatus
 from tray_app.core.parse import expires_soon
 from tray_app.core.report import format_age, format_duration, render_text, status_document
 from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.logsetup import configure_logging
 from tray_app.poller import BACKOFF_SCOPE, CodeMonitor
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
@@ -27,6 +29,7 @@ from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.sources.probe import probe_url
 from tray_app.store import Store
+from tray_app.ui.backend import detect_backend, select_backend
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     LOGIN_NEEDED = 3
     NETWORK = 4
+    ALREADY_RUNNING = 5
 
 
 EPILOG = """\
@@ -46,6 +50,7 @@ exit codes:
   2  usage or configuration error
   3  login needed (run `claude` to log in or refresh)
   4  network or server failure (figures shown, if any, are the last stored ones)
+  5  `run`: another tray is already running
 
 environment:
   CLAUDE_USAGE_TRAY_HOME       one folder for config.toml, the database and the logs
@@ -62,6 +67,7 @@ _STATUS_EXIT = {
     CodeStatus.OFFLINE: ExitCode.NETWORK,
     CodeStatus.ERROR: ExitCode.NETWORK,
 }
+DEFAULT_DEMO_SPEED = 60.0
 CLAUDE_VERSION_KEY = "claude_code.version"
 CLAUDE_VERSION_MAX_AGE = timedelta(days=1)
 
@@ -94,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", parents=[common], help="the tray icon (the default command)")
+    run.add_argument(
+        "--demo-speed",
+        type=_positive_speed,
+        default=DEFAULT_DEMO_SPEED,
+        help=f"with --demo: how much faster than real time the account moves ({DEFAULT_DEMO_SPEED:g})",
+    )
     status = commands.add_parser("status", parents=[common], help="poll once now and print the figures")
     status.add_argument("--json", action="store_true", help="print the stable JSON document instead of text")
     status.add_argument("--offline", action="store_true", help="read only the database; no network")
@@ -103,12 +116,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < speed <= 3600:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 3600, got {text}")
+    return speed
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Everything we create (database, logs, refreshed credentials) is for the owner's eyes only.
     os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
-    command = args.command or "status"
+    command = args.command or "run"
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -118,9 +141,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in settings.warnings:
         print(f"claude-usage-tray: warning: {warning}", file=sys.stderr)
     try:
-        with _environment(settings, args.demo) as app:
+        speed = getattr(args, "demo_speed", DEFAULT_DEMO_SPEED) if command == "run" else 1.0
+        with _environment(settings, args.demo, speed) as app:
             if command == "doctor":
                 return _doctor(app)
+            if command == "run":
+                return _run(app)
             return _status(app, as_json=getattr(args, "json", False), offline=getattr(args, "offline", False))
     except ConfigError as exc:
         print(f"claude-usage-tray: {exc}", file=sys.stderr)
@@ -147,12 +173,12 @@ class App:
 
 
 @contextlib.contextmanager
-def _environment(settings: Settings, demo: bool) -> Iterator[App]:
+def _environment(settings: Settings, demo: bool, demo_speed: float = 1.0) -> Iterator[App]:
     with contextlib.ExitStack() as stack:
         if demo:
             from tray_app.demo_mode import start_demo
 
-            settings = stack.enter_context(start_demo(settings))
+            settings = stack.enter_context(start_demo(settings, demo_speed))
         store = Store.open(settings.paths.database, settings.retention_days)
         stack.callback(store.close)
         http = HttpClient(settings.http_timeout_seconds)
@@ -162,7 +188,9 @@ def _environment(settings: Settings, demo: bool) -> Iterator[App]:
         token_endpoint = (
             TokenEndpoint(http, settings.token_url, __version__) if settings.token_refresh == "self" else None
         )
-        monitor = CodeMonitor(store, credentials, api, token_endpoint)
+        # The demo compresses time; its forecasts need proportionally less history to say anything.
+        min_span = MIN_SPAN / demo_speed if demo else MIN_SPAN
+        monitor = CodeMonitor(store, credentials, api, token_endpoint, forecast_min_span=min_span)
         yield App(settings, store, credentials, http, monitor, api, demo)
 
 
@@ -194,6 +222,34 @@ def _status(app: App, *, as_json: bool, offline: bool) -> int:
     return _STATUS_EXIT[report.status]
 
 
+def _run(app: App) -> int:
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        print(
+            "claude-usage-tray: no graphical session (DISPLAY is not set); use `claude-usage-tray status`",
+            file=sys.stderr,
+        )
+        return ExitCode.USAGE
+    choice = select_backend()
+    if choice.warning:
+        logger.warning("%s", choice.warning)
+        print(f"claude-usage-tray: warning: {choice.warning}", file=sys.stderr)
+    lock = InstanceLock(app.settings.paths.database.parent)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        print(f"claude-usage-tray: {exc}; nothing to do", file=sys.stderr)
+        return ExitCode.ALREADY_RUNNING
+    try:
+        from tray_app.app import TrayApp
+
+        temp_dir = app.settings.paths.database.parent / "tray-tmp"
+        return TrayApp(app.settings, app.store, app.monitor, temp_dir).run()
+    finally:
+        lock.release()
+
+
 def _local_tz() -> tzinfo:
     return datetime.now().astimezone().tzinfo or UTC
 
@@ -223,6 +279,10 @@ def _doctor(app: App) -> int:
     if backoff is not None and backoff.until > now:
         lines.append(f"Back-off:      {backoff.reason}; until {backoff.until:%H:%M:%S} UTC")
     lines.append(f"User-Agent:    {app.api.user_agent}")
+    backend = detect_backend(dict(os.environ))
+    lines.append(
+        f"Tray backend:  {backend.name}" + (f" — warning: {backend.warning}" if backend.warning else "")
+    )
     for label, url in (("API", settings.api_base), ("Token URL", settings.token_url)):
         result = probe_url(url, timeout=5.0)
         lines.append(f"{label + ':':<14} {url} — {result.description}")

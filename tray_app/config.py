@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 from tray_app.core.errors import ConfigError
+from tray_app.core.viewmodel import IconStyle
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class Settings:
     api_base: str = DEFAULT_API_BASE
     token_url: str = DEFAULT_TOKEN_URL
     claude_config_dir: Path | None = None
+    thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
+    icon_style: IconStyle = IconStyle.COLOR
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -74,6 +77,16 @@ def _choice(*options: str) -> Callable[[object], str | None]:
     return check
 
 
+def _thresholds(value: object) -> str | None:
+    ok = (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 100 for v in value)
+        and value[0] < value[1] < value[2]
+    )
+    return None if ok else "three increasing percentages from 1 to 100, like [50, 75, 90]"
+
+
 def _url(value: object) -> str | None:
     return None if isinstance(value, str) and value.strip() else "a URL string"
 
@@ -86,6 +99,8 @@ _KEYS: dict[str, Callable[[object], str | None]] = {
     "http_timeout_seconds": _seconds(1, 120),
     "api_base": _url,
     "token_url": _url,
+    "thresholds": _thresholds,
+    "icon_style": _choice(*(style.value for style in IconStyle)),
 }
 
 
@@ -170,6 +185,10 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
         if env.get(env_name):
             values[key] = check_base_url(env[env_name], env_name)
         values.setdefault(key, default)
+    if "thresholds" in values:
+        values["thresholds"] = tuple(float(v) for v in values["thresholds"])
+    if "icon_style" in values:
+        values["icon_style"] = IconStyle(values["icon_style"])
     claude_dir = env.get(ENV_CLAUDE_CONFIG_DIR)
     return Settings(
         paths=paths,
@@ -182,3 +201,34 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
 def describe_settings() -> str:
     """The keys the config file accepts, for --help and the README."""
     return ", ".join(sorted(_KEYS))
+
+
+_TEMPLATE = """\
+# claude-usage-tray settings. Every key is optional; remove the leading '#' to change one.
+# Docs: the README's "Configuration" section.
+
+# How often the tray asks for usage, in seconds (15-3600). It slows down by itself while idle.
+# code_poll_seconds = 30
+
+# Icon colours change at these percentages of a limit.
+# thresholds = [50, 75, 90]
+
+# "color", "mono-dark" (black: light panels, and macOS template) or "mono-light" (white: dark panels).
+# icon_style = "color"
+
+# Days of history to keep.
+# retention_days = 7
+
+# "self" lets this app refresh Claude Code's login and write it back (off: read-only).
+# token_refresh = "off"
+"""
+
+
+def write_config_template(path: Path) -> bool:
+    """Create a commented config file if there is none; True when one was written."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with path.open("x", encoding="utf-8") as handle:
+        handle.write(_TEMPLATE)
+    return True

@@ -44,12 +44,13 @@ def _write_demo_login(folder: Path, now: float) -> None:
 
 
 def _seed_history(database: Path, started_at: float, speed: float) -> None:
+    # Seeded in virtual time: an hour of the simulated account, however fast the demo runs.
     steps = int(_SEED_SPAN / _SEED_STEP)
     with Store.open(database) as store:
         for step in range(steps, 0, -1):
-            back = step * _SEED_STEP.total_seconds()
-            body = rising_usage_body(_VIRTUAL_AT_START - back * speed, started_at=started_at, speed=speed)
-            store.add_windows(from_epoch(started_at - back), parse_usage(body).windows)
+            virtual_back = step * _SEED_STEP.total_seconds()
+            body = rising_usage_body(_VIRTUAL_AT_START - virtual_back, started_at=started_at, speed=speed)
+            store.add_windows(from_epoch(started_at - virtual_back / speed), parse_usage(body).windows)
 
 
 @contextmanager
@@ -70,6 +71,8 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                 token_url=server.token_url,
                 claude_config_dir=root / "claude",
                 token_refresh="off",
+                # A loopback server needs no politeness; a fast poll lets a sped-up demo move visibly.
+                code_poll_seconds=max(2, min(settings.code_poll_seconds, round(300 / speed))),
             )
         finally:
             server.stop()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from tray_app.core.errors import (
@@ -17,6 +20,7 @@ from tray_app.core.errors import (
     ShapeError,
     UsageError,
 )
+from tray_app.core.forecast import MIN_SPAN
 from tray_app.core.models import (
     Account,
     Backoff,
@@ -27,6 +31,7 @@ from tray_app.core.models import (
 from tray_app.core.parse import expires_soon, plan_name
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.core.viewmodel import ViewModel
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
 from tray_app.store import Store
@@ -44,6 +49,13 @@ RECENT_HISTORY = timedelta(hours=24)
 HISTORY_SPAN = timedelta(days=8)
 _LAST_ATTEMPT = "code.last_attempt"
 _REFUSED_TOKEN = "code.refused_token"
+_AUTH_MESSAGES = {
+    AuthKind.SCOPE: "this login lacks the user:profile scope: log in again with `claude`",
+    AuthKind.EXPIRED: "expired: run `claude` to refresh the login",
+    AuthKind.INVALID: "the server refused this login: log in again with `claude`",
+    AuthKind.FORBIDDEN: "the server denied access to usage for this login: log in again with `claude`",
+    AuthKind.REFRESH_REJECTED: "the refresh token was refused: log in again with `claude`",
+}
 
 
 def _utcnow() -> datetime:
@@ -76,8 +88,10 @@ class CodeMonitor:
         api: CodeApi,
         token_endpoint: TokenEndpoint | None = None,
         clock: Callable[[], datetime] = _utcnow,
+        forecast_min_span: timedelta = MIN_SPAN,
     ) -> None:
         self._store = store
+        self._min_span = forecast_min_span
         self._credentials = credentials
         self._api = api
         self._token_endpoint = token_endpoint  # None unless token_refresh = "self"
@@ -95,8 +109,16 @@ class CodeMonitor:
         status = CodeStatus.OK if age <= stale_after else CodeStatus.STALE
         return self._report(status, f"stored figures from {format_age(age)}", stored)
 
-    def poll(self) -> CodeReport:
-        """Fetch now unless a shared back-off or a very recent fetch says not to."""
+    def backoff_until(self) -> datetime | None:
+        """When the shared back-off ends, if one is in force."""
+        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        return None if backoff is None or backoff.until <= self._clock() else backoff.until
+
+    def poll(self, force: bool = False) -> CodeReport:
+        """Fetch now unless a shared back-off or a very recent fetch says not to.
+
+        force (the user's "Refresh now") skips the sharing of a very recent answer, never a back-off.
+        """
         now = self._clock()
         stored = self._store.last_code_usage()
         try:
@@ -110,7 +132,8 @@ class CodeMonitor:
         if backoff is not None and backoff.until > now:
             wait = f"next try at {backoff.until:%H:%M:%S} UTC"
             return self._failure(CodeStatus.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
-        if stored is not None and self._recently_attempted(now) and now - stored[0] < SHARED_FRESHNESS:
+        fresh = stored is not None and now - stored[0] < SHARED_FRESHNESS
+        if not force and fresh and self._recently_attempted(now):
             return self._report(CodeStatus.OK, None, stored)
         self._store.set_value(_LAST_ATTEMPT, str(to_epoch(now)), now)
         try:
@@ -127,10 +150,11 @@ class CodeMonitor:
                 else "this Claude Code login cannot read usage (no user:profile scope)"
             )
             raise AuthError(AuthKind.SCOPE, f"{hint}: log in again with `claude`")
-        if self._store.get_value(_REFUSED_TOKEN) == _fingerprint(creds.access_token):
-            raise AuthError(
-                AuthKind.SCOPE, "this login was refused for usage (missing scope): log in again with `claude`"
-            )
+        refused = self._store.get_value(_REFUSED_TOKEN)
+        fingerprint, _, kind = (refused or "").partition(":")
+        retry_by_refresh = kind == AuthKind.EXPIRED and self._token_endpoint is not None
+        if fingerprint == _fingerprint(creds.access_token) and kind in set(AuthKind) and not retry_by_refresh:
+            raise AuthError(AuthKind(kind), _AUTH_MESSAGES[AuthKind(kind)])
         if expires_soon(creds, now, timedelta(0)) and self._token_endpoint is None:
             raise AuthError(AuthKind.EXPIRED, "expired: run `claude` to refresh the login")
 
@@ -196,19 +220,11 @@ class CodeMonitor:
         if isinstance(exc, RateLimited):
             return self._rate_limited(exc.retry_after, str(exc), stored, now)
         if isinstance(exc, AuthError):
-            if exc.kind is AuthKind.SCOPE:
-                self._store.set_value(_REFUSED_TOKEN, _fingerprint(loaded.credentials.access_token), now)
-                return self._failure(
-                    CodeStatus.LOGIN_NEEDED,
-                    "this login lacks the user:profile scope: log in again with `claude`",
-                    stored,
-                    now,
-                )
-            if exc.kind is AuthKind.EXPIRED:
-                return self._failure(
-                    CodeStatus.LOGIN_NEEDED, "expired: run `claude` to refresh the login", stored, now
-                )
-            return self._failure(CodeStatus.LOGIN_NEEDED, f"{exc}: log in again with `claude`", stored, now)
+            # A refused token stays refused: remember it (as a digest) so no process resends it;
+            # a new token written by Claude Code is tried at once.
+            fingerprint = _fingerprint(loaded.credentials.access_token)
+            self._store.set_value(_REFUSED_TOKEN, f"{fingerprint}:{exc.kind.value}", now)
+            return self._failure(CodeStatus.LOGIN_NEEDED, _AUTH_MESSAGES[exc.kind], stored, now)
         if isinstance(exc, ServerError) and exc.retry_after is not None:
             return self._rate_limited(exc.retry_after, str(exc), stored, now)
         if isinstance(exc, NetworkError):
@@ -245,13 +261,13 @@ class CodeMonitor:
         known = self._store.account()
         account = None if known is None else known[1]
         if stored is None:
-            return build_code_report(status, message, account, None, {})
+            return build_code_report(status, message, account, None, {}, self._min_span)
         # A day of history is enough for almost every forecast; the rare window with too little
         # recent data gets its whole period read in a second pass, so a normal poll stays cheap.
         recent = {
             w.id: self._store.window_history(w.id, stored[0] - RECENT_HISTORY) for w in stored[1].windows
         }
-        report = build_code_report(status, message, account, stored, recent)
+        report = build_code_report(status, message, account, stored, recent, self._min_span)
         thin = [
             item.window.id
             for item in report.windows
@@ -260,4 +276,136 @@ class CodeMonitor:
         if not thin:
             return report
         full = {**recent, **{wid: self._store.window_history(wid, stored[0] - HISTORY_SPAN) for wid in thin}}
-        return build_code_report(status, message, account, stored, full)
+        return build_code_report(status, message, account, stored, full, self._min_span)
+
+
+@dataclass(frozen=True)
+class PollTiming:
+    """How often the poller asks; defaults follow the settings (30 s), never faster."""
+
+    interval: float = 30.0
+    idle_interval: float = 300.0  # slowest pace while nothing changes
+    unchanged_before_slowing: int = 4  # polls with identical figures before each doubling
+    repaint: float = 30.0  # countdowns in the menu are redrawn at least this often
+    suspend_jump: float = 60.0  # wall clock ahead of the monotonic clock by this much: we slept
+
+
+def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
+    return tuple((item.window.id, item.window.utilization) for item in report.windows)
+
+
+class Poller:
+    """The polling thread: poll when due, present every tick, publish. Errors change state only."""
+
+    def __init__(
+        self,
+        monitor: CodeMonitor,
+        present: Callable[[CodeReport], ViewModel],
+        publish: Callable[[ViewModel], None],
+        timing: PollTiming,
+        monotonic: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self._monitor = monitor
+        self._present = present
+        self._publish = publish
+        self._timing = timing
+        self._monotonic = monotonic
+        self._wall = wall
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._force = False
+        self._report: CodeReport | None = None
+        self._next_poll = monotonic()  # the first tick polls
+        self._unchanged = 0
+        self._failures = 0
+        self._clocks = (monotonic(), wall())
+        self._thread: threading.Thread | None = None
+
+    @property
+    def report(self) -> CodeReport | None:
+        return self._report
+
+    def show_stored(self) -> None:
+        """Publish the last stored figures (marked stale) before the first poll answers."""
+        self._report = self._monitor.stored_report(timedelta(0))
+        self._publish(self._present(self._report))
+
+    def refresh_now(self) -> None:
+        """Poll at once (a shared back-off still holds: the monitor answers from the database)."""
+        with self._lock:
+            self._force = True
+        self._wake.set()
+
+    def repaint(self) -> None:
+        """Present again without polling (a setting that changes the view was toggled)."""
+        self._wake.set()
+
+    def tick(self) -> float:
+        """One step: poll if due, then present and publish. Returns the seconds until the next step."""
+        now = self._monotonic()
+        with self._lock:
+            forced, self._force = self._force, False
+        if forced or self._slept(now) or now >= self._next_poll:
+            self._poll(forced, now)
+        if self._report is not None:
+            self._publish(self._present(self._report))
+        return max(0.0, min(self._timing.repaint, self._next_poll - self._monotonic()))
+
+    def _slept(self, now: float) -> bool:
+        # Across a suspend the monotonic clock stands still while the wall clock moves on.
+        last_mono, last_wall = self._clocks
+        wall = self._wall()
+        self._clocks = (now, wall)
+        return (wall - last_wall) - (now - last_mono) > self._timing.suspend_jump
+
+    def _poll(self, forced: bool, now: float) -> None:
+        previous = self._report
+        try:
+            report = self._monitor.poll(force=forced)
+        except Exception:
+            # The thread must outlive any bug in one poll; the state shows it, the log has the details.
+            logger.exception("poll failed unexpectedly")
+            report = CodeReport(CodeStatus.ERROR, "internal error: see the log file", None, None, (), None)
+            if previous is not None:
+                report = replace(previous, status=CodeStatus.ERROR, message=report.message)
+        self._report = report
+        self._next_poll = now + self._delay(report, previous)
+
+    def _delay(self, report: CodeReport, previous: CodeReport | None) -> float:
+        timing = self._timing
+        if report.status is CodeStatus.RATE_LIMITED:
+            until = self._monitor.backoff_until()
+            if until is not None:
+                return max(timing.interval, until.timestamp() - self._wall())
+        if report.status in (CodeStatus.OFFLINE, CodeStatus.ERROR, CodeStatus.RATE_LIMITED):
+            self._failures += 1
+            return float(min(timing.idle_interval, timing.interval * 2 ** (self._failures - 1)))
+        self._failures = 0
+        if report.status is not CodeStatus.OK:
+            return timing.interval  # login needed: only the credentials file is read, no request
+        if previous is not None and _figures(previous) == _figures(report):
+            self._unchanged += 1
+        else:
+            self._unchanged = 0
+        # Unchanged figures mean Claude is not being used right now: ask less often, up to 5 min.
+        slower = 2.0 ** (self._unchanged // timing.unchanged_before_slowing)
+        return min(timing.idle_interval, timing.interval * slower)
+
+    def run(self) -> None:
+        """The thread's body: tick, then sleep until due or woken."""
+        while not self._stopped.is_set():
+            delay = self.tick()
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="poller", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

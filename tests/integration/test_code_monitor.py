@@ -284,8 +284,11 @@ def test_failures_become_states_and_keep_last_good(
     assert window_ids(report)  # still visible
 
 
-def test_scope_refusal_is_remembered_not_retried(server: DemoServer, make_monitor: MonitorFactory) -> None:
-    server.set_scenario("scope")
+@pytest.mark.parametrize("scenario", ["scope", "unauthorized", "expired"])
+def test_refused_login_is_remembered_not_resent(
+    server: DemoServer, make_monitor: MonitorFactory, scenario: str
+) -> None:
+    server.set_scenario(scenario)
     clock = Clock()
     monitor = make_monitor(clock=clock)
     monitor.poll()
@@ -293,6 +296,9 @@ def test_scope_refusal_is_remembered_not_retried(server: DemoServer, make_monito
     for minutes in (1, 2, 3):
         clock.offset = timedelta(minutes=minutes)
         assert monitor.poll().status is CodeStatus.LOGIN_NEEDED
+    assert len(server.requests(USAGE)) == sent
+    # Another process sees the same refusal without sending the token either.
+    assert make_monitor(clock=clock).poll().status is CodeStatus.LOGIN_NEEDED
     assert len(server.requests(USAGE)) == sent
 
 

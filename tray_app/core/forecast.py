@@ -56,20 +56,25 @@ def _theil_sen_per_hour(points: Sequence[Snapshot]) -> float:
     return statistics.median(slopes)
 
 
-def rate_per_hour(period: Sequence[Snapshot], at: datetime) -> float | None:
-    """Percentage points per hour up to `at`, from the first lookback with enough data; else None."""
+def rate_per_hour(period: Sequence[Snapshot], at: datetime, min_span: timedelta = MIN_SPAN) -> float | None:
+    """Percentage points per hour up to `at`, from the first lookback with enough data; else None.
+
+    Enough data is MIN_POINTS spanning min_span (only the sped-up demo passes a shorter one).
+    """
     upto = sorted((s for s in period if s.at <= at), key=lambda s: s.at)
     for lookback in LOOKBACKS:
         points = upto if lookback is None else [s for s in upto if s.at >= at - lookback]
-        if len(points) >= MIN_POINTS and points[-1].at - points[0].at >= MIN_SPAN:
+        if len(points) >= MIN_POINTS and points[-1].at - points[0].at >= min_span:
             # Usage inside a period never goes down; a negative median is noise, not a refund.
             return max(0.0, _theil_sen_per_hour(_thin(points)))
     return None
 
 
-def forecast(window: UsageWindow, history: Sequence[Snapshot], observed_at: datetime) -> Forecast:
+def forecast(
+    window: UsageWindow, history: Sequence[Snapshot], observed_at: datetime, min_span: timedelta = MIN_SPAN
+) -> Forecast:
     """Rate, projection at reset and time of 100 % for a window observed at observed_at."""
-    rate = rate_per_hour(current_period(history, window.resets_at), observed_at)
+    rate = rate_per_hour(current_period(history, window.resets_at), observed_at, min_span)
     if rate is None or window.resets_at is None or window.resets_at <= observed_at:
         return Forecast(rate, None, None)
     hours_left = (window.resets_at - observed_at).total_seconds() / 3600

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from tray_app.core.forecast import forecast
+from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.models import (
     Account,
     CodeReport,
@@ -28,13 +28,14 @@ def build_code_report(
     account: Account | None,
     stored: tuple[datetime, CodeUsage] | None,
     histories: Mapping[str, Sequence[Snapshot]],
+    min_span: timedelta = MIN_SPAN,
 ) -> CodeReport:
     """Attach a forecast to every window of the stored figures (empty when nothing is stored)."""
     if stored is None:
         return CodeReport(status, message, account, None, (), None)
     fetched_at, usage = stored
     windows = tuple(
-        WindowReport(window, forecast(window, histories.get(window.id, ()), fetched_at))
+        WindowReport(window, forecast(window, histories.get(window.id, ()), fetched_at, min_span))
         for window in usage.windows
     )
     return CodeReport(status, message, account, fetched_at, windows, usage.extra_usage)

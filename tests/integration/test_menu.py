@@ -1,0 +1,82 @@
+"""The menu as pystray builds it (dummy backend: no display needed), rendered as text."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tray_app.core.models import Account, CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.view import ViewOptions, present
+from tray_app.core.viewmodel import Action
+
+NOW = datetime(2026, 8, 4, 14, 6, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def dummy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pystray picks its backend at first import; the dummy one needs no display and is never run().
+    if os.environ.get("PYSTRAY_BACKEND", "dummy") != "dummy":
+        pytest.fail("PYSTRAY_BACKEND is set to a real backend in the test environment")
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")
+
+
+def sample_report() -> CodeReport:
+    five = UsageWindow("five_hour", "5-hour", 62.0, datetime(2026, 8, 4, 16, 20, tzinfo=UTC))
+    week = UsageWindow("seven_day", "Weekly", 41.0, datetime(2026, 8, 6, 19, 0, tzinfo=UTC))
+    return CodeReport(
+        CodeStatus.OK,
+        None,
+        Account("jane@example.com", "Max 5x", None),
+        NOW - timedelta(seconds=20),
+        (
+            WindowReport(five, Forecast(22.0, 112.0, datetime(2026, 8, 4, 15, 5, tzinfo=UTC))),
+            WindowReport(week, Forecast(0.4, 62.0, None)),
+        ),
+        None,
+    )
+
+
+def test_menu_renders_as_text() -> None:
+    import pystray
+
+    from tray_app.ui.menu import menu_items, menu_text
+
+    vm = present(sample_report(), NOW, UTC, ViewOptions(notifications_on=True))
+    menu = pystray.Menu(*menu_items(vm.menu, lambda action: None))
+    assert menu_text(menu) == "\n".join(
+        [
+            "(jane@example.com · Max 5x)",
+            "(Updated 20 s ago)",
+            "---",
+            "(5-hour: 62 % used)",
+            "(    Resets in 2 h 14 m (at 16:20))",
+            "(    22.0 %/h · projected 112 % at reset · limit at 15:05)",
+            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h))",
+            "---",
+            "*Refresh now",
+            "Open usage page",
+            "[x] Notifications",
+            "Open settings file",
+            "Open log folder",
+            "About claude-usage-tray",
+            "---",
+            "Quit",
+        ]
+    )
+
+
+def test_clicks_reach_the_action_handler() -> None:
+    import pystray
+
+    from tray_app.ui.menu import menu_items
+
+    clicked: list[Action] = []
+    vm = present(sample_report(), NOW, UTC, ViewOptions())
+    items = menu_items(vm.menu, clicked.append)
+    icon = pystray.Icon("test", menu=pystray.Menu(*items))
+    for item in items:
+        if item.text in ("Refresh now", "Quit"):
+            item(icon)
+    assert clicked == [Action.REFRESH, Action.QUIT]

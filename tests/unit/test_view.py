@@ -1,0 +1,194 @@
+"""The tray's view model for every state, with the exact words a user reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tray_app.core.models import (
+    Account,
+    CodeReport,
+    CodeStatus,
+    ExtraUsage,
+    Forecast,
+    UsageWindow,
+    WindowReport,
+)
+from tray_app.core.view import ViewOptions, level_for, present
+from tray_app.core.viewmodel import Action, Badge, IconStyle, Level, ViewModel
+
+NOW = datetime(2026, 8, 4, 14, 6, tzinfo=UTC)
+FIVE_RESET = datetime(2026, 8, 4, 16, 20, tzinfo=UTC)
+WEEK_RESET = datetime(2026, 8, 6, 19, 0, tzinfo=UTC)
+ACCOUNT = Account("jane@example.com", "Max 5x", "Jane's Org")
+NO_FORECAST = Forecast(None, None, None)
+
+
+def five(utilization: float, forecast: Forecast = NO_FORECAST) -> WindowReport:
+    return WindowReport(UsageWindow("five_hour", "5-hour", utilization, FIVE_RESET), forecast)
+
+
+def weekly(utilization: float = 41.0) -> WindowReport:
+    return WindowReport(
+        UsageWindow("seven_day", "Weekly", utilization, WEEK_RESET), Forecast(0.4, 62.0, None)
+    )
+
+
+def report(
+    *windows: WindowReport,
+    status: CodeStatus = CodeStatus.OK,
+    message: str | None = None,
+    updated: timedelta = timedelta(seconds=20),
+    extra: ExtraUsage | None = None,
+) -> CodeReport:
+    return CodeReport(status, message, ACCOUNT, NOW - updated, windows, extra)
+
+
+def view(r: CodeReport, **options: Any) -> ViewModel:
+    return present(r, NOW, UTC, ViewOptions(**options))
+
+
+CLIMBING = Forecast(11.2, 82.5, None)
+OVER = Forecast(22.0, 112.0, datetime(2026, 8, 4, 15, 5, tzinfo=UTC))
+
+
+def texts(r: CodeReport) -> list[str]:
+    return [row.text for row in view(r).menu if row.action is None and not row.is_separator]
+
+
+def test_fresh_climbing() -> None:
+    vm = view(report(five(44.0, CLIMBING), weekly(), extra=ExtraUsage(True, 12.34, 40.0, "USD", 30.85)))
+    assert texts(
+        report(five(44.0, CLIMBING), weekly(), extra=ExtraUsage(True, 12.34, 40.0, "USD", 30.85))
+    ) == [
+        "jane@example.com · Max 5x",
+        "Updated 20 s ago",
+        "5-hour: 44 % used",
+        "    Resets in 2 h 14 m (at 16:20)",
+        "    11.2 %/h · projected 82 % at reset",
+        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h)",
+        "Extra usage: $12.34 of $40.00 this month",
+    ]
+    assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
+    icon = vm.icon
+    assert (icon.percent, icon.level, icon.weekly, icon.badge) == (44, Level.LOW, 41.0, Badge.NONE)
+
+
+def test_projected_over_the_limit() -> None:
+    vm = view(report(five(62.0, OVER), weekly()))
+    assert "    22.0 %/h · projected 112 % at reset · limit at 15:05" in [row.text for row in vm.menu]
+    assert vm.title == "Claude: 5-hour 62 % (resets 16:20) · Weekly 41 % · limit at 15:05"
+    assert (vm.icon.level, vm.icon.badge) == (Level.MEDIUM, Badge.PACE)
+
+
+def test_stale_when_no_update_for_a_while() -> None:
+    vm = view(report(five(80.0), weekly(), updated=timedelta(minutes=7)))
+    assert vm.icon.badge is Badge.STALE and vm.icon.level is Level.HIGH
+    assert "Figures from 7 min ago: not updated since" in [row.text for row in vm.menu]
+    assert vm.title.endswith("— Figures from 7 min ago: not updated since")
+
+
+def test_offline() -> None:
+    message = "offline: cannot reach api.anthropic.com (showing figures from 2 min ago)"
+    vm = view(
+        report(five(30.0), weekly(), status=CodeStatus.OFFLINE, message=message, updated=timedelta(minutes=2))
+    )
+    assert vm.icon.badge is Badge.OFFLINE and vm.icon.percent == 30
+    assert texts(report(five(30.0), status=CodeStatus.OFFLINE, message=message))[1] == message
+
+
+def test_login_needed_shows_no_number() -> None:
+    message = "expired: run `claude` to refresh the login"
+    vm = view(report(five(30.0), status=CodeStatus.LOGIN_NEEDED, message=message))
+    assert (vm.icon.percent, vm.icon.badge) == (None, Badge.LOGIN)
+    assert vm.title == "Claude usage: expired: run `claude` to refresh the login"
+
+
+def test_rate_limited_is_stale_with_the_reason() -> None:
+    message = "rate limited (HTTP 429); next try at 14:10:00 UTC (showing figures from 1 min ago)"
+    vm = view(
+        report(five(50.0), status=CodeStatus.RATE_LIMITED, message=message, updated=timedelta(minutes=1))
+    )
+    assert vm.icon.badge is Badge.STALE and vm.icon.level is Level.MEDIUM
+    assert message in [row.text for row in vm.menu]
+
+
+def test_full_limit() -> None:
+    vm = view(report(five(100.0, Forecast(0.0, 100.0, None)), weekly(95.0)))
+    assert (vm.icon.percent, vm.icon.level, vm.icon.weekly_level) == (100, Level.CRITICAL, Level.CRITICAL)
+    assert "5-hour: 100 % used" in [row.text for row in vm.menu]
+
+
+def test_no_five_hour_window_leads_with_the_week() -> None:
+    vm = view(report(weekly(77.0)))
+    assert (vm.icon.percent, vm.icon.weekly, vm.icon.level) == (77, None, Level.HIGH)
+    assert vm.title == "Claude: Weekly 77 %"
+
+
+def test_nothing_fetched_yet() -> None:
+    r = CodeReport(
+        CodeStatus.STALE, "no figures stored yet: run `claude-usage-tray status`", None, None, (), None
+    )
+    vm = view(r)
+    assert vm.icon.badge is Badge.NO_DATA and vm.icon.percent is None
+    assert [row.text for row in vm.menu][:2] == [
+        "Claude Code",
+        "no figures stored yet: run `claude-usage-tray status`",
+    ]
+
+
+def test_model_scoped_windows_and_pace_over() -> None:
+    fable = WindowReport(
+        UsageWindow("seven_day_fable", "Weekly · Fable", 80.0, WEEK_RESET), Forecast(1.0, 133.0, None)
+    )
+    rows = [row.text for row in view(report(five(10.0), weekly(), fable)).menu]
+    assert "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · projected 133 %" in rows
+
+
+def test_actions_and_notification_toggle() -> None:
+    vm = view(report(five(10.0)), notifications_on=False)
+    actions = [(row.text, row.action, row.checked) for row in vm.menu if row.action is not None]
+    assert actions == [
+        ("Refresh now", Action.REFRESH, None),
+        ("Open usage page", Action.OPEN_USAGE_PAGE, None),
+        ("Notifications", Action.TOGGLE_NOTIFICATIONS, False),
+        ("Open settings file", Action.OPEN_SETTINGS, None),
+        ("Open log folder", Action.OPEN_LOGS, None),
+        ("About claude-usage-tray", Action.ABOUT, None),
+        ("Quit", Action.QUIT, None),
+    ]
+
+
+def test_style_and_thresholds_come_from_options() -> None:
+    vm = view(report(five(60.0)), thresholds=(20.0, 40.0, 60.0), style=IconStyle.MONO_DARK)
+    assert (vm.icon.level, vm.icon.style) == (Level.CRITICAL, IconStyle.MONO_DARK)
+
+
+@pytest.mark.parametrize(
+    ("utilization", "level"),
+    [
+        (0, Level.LOW),
+        (49.9, Level.LOW),
+        (50, Level.MEDIUM),
+        (74, Level.MEDIUM),
+        (75, Level.HIGH),
+        (89.99, Level.HIGH),
+        (90, Level.CRITICAL),
+        (100, Level.CRITICAL),
+    ],
+)
+def test_levels(utilization: float, level: Level) -> None:
+    assert level_for(utilization, (50, 75, 90)) is level
+
+
+def test_long_titles_fit_a_windows_tooltip() -> None:
+    long = "x" * 300
+    vm = view(report(five(10.0), status=CodeStatus.LOGIN_NEEDED, message=long))
+    assert len(vm.title) == 127 and vm.title.endswith("…")
+
+
+def test_equal_reports_give_equal_view_models() -> None:
+    # The tray redraws only when the view model changes; equal inputs must compare equal.
+    assert view(report(five(44.0, CLIMBING), weekly())) == view(report(five(44.0, CLIMBING), weekly()))

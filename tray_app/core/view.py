@@ -1,0 +1,186 @@
+"""present(report, now) -> ViewModel: every word and every icon decision of the tray, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, CodeStatus, WindowReport
+from tray_app.core.report import (
+    extra_usage_phrase,
+    format_age,
+    format_percent,
+    pace_phrase,
+    reset_phrase,
+    status_line,
+)
+from tray_app.core.viewmodel import (
+    SEPARATOR,
+    Action,
+    Badge,
+    IconSpec,
+    IconStyle,
+    Level,
+    MenuRow,
+    ViewModel,
+)
+
+USAGE_PAGE_URL = "https://claude.ai/settings/usage"
+# Windows truncates tooltips at 128 UTF-16 units (and pystray raises past it).
+MAX_TITLE = 127
+
+
+@dataclass(frozen=True)
+class ViewOptions:
+    """User choices that change what is shown."""
+
+    thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
+    style: IconStyle = IconStyle.COLOR
+    notifications_on: bool = True
+    stale_after: timedelta = timedelta(minutes=3)
+    app_name: str = "claude-usage-tray"
+
+
+def level_for(utilization: float, thresholds: Sequence[float]) -> Level:
+    """LOW below the first threshold, then MEDIUM, HIGH, CRITICAL from the last one."""
+    passed = sum(1 for threshold in thresholds if utilization >= threshold)
+    return (Level.LOW, Level.MEDIUM, Level.HIGH, Level.CRITICAL)[min(passed, 3)]
+
+
+def _primary(report: CodeReport) -> WindowReport | None:
+    # The 5-hour window leads; accounts without one (Enterprise, credit plans) lead with the week.
+    by_id = {item.window.id: item for item in report.windows}
+    return by_id.get(FIVE_HOUR) or by_id.get(SEVEN_DAY)
+
+
+def _weekly(report: CodeReport, primary: WindowReport | None) -> WindowReport | None:
+    weekly = next((item for item in report.windows if item.window.id == SEVEN_DAY), None)
+    return None if weekly is primary else weekly
+
+
+def _is_stale(report: CodeReport, now: datetime, options: ViewOptions) -> bool:
+    if report.status in (CodeStatus.STALE, CodeStatus.RATE_LIMITED, CodeStatus.ERROR):
+        return True
+    return report.updated_at is not None and now - report.updated_at > options.stale_after
+
+
+def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, options: ViewOptions) -> Badge:
+    if report.status is CodeStatus.LOGIN_NEEDED:
+        return Badge.LOGIN
+    if report.status is CodeStatus.OFFLINE:
+        return Badge.OFFLINE
+    if primary is None:
+        return Badge.NO_DATA
+    if _is_stale(report, now, options):
+        return Badge.STALE
+    if primary.forecast.limit_at is not None:
+        return Badge.PACE
+    return Badge.NONE
+
+
+def icon_spec(report: CodeReport, now: datetime, options: ViewOptions) -> IconSpec:
+    """What the icon must show for this report."""
+    primary = _primary(report)
+    weekly = _weekly(report, primary)
+    badge = _badge(report, primary, now, options)
+    shown = primary if badge is not Badge.LOGIN else None
+    utilization = None if shown is None else shown.window.utilization
+    return IconSpec(
+        percent=None if utilization is None else round(utilization),
+        gauge=utilization,
+        weekly=None if weekly is None or badge is Badge.LOGIN else weekly.window.utilization,
+        level=level_for(utilization or 0.0, options.thresholds),
+        weekly_level=level_for(0.0 if weekly is None else weekly.window.utilization, options.thresholds),
+        badge=badge,
+        style=options.style,
+    )
+
+
+def _short_label(item: WindowReport) -> str:
+    return "5-hour" if item.window.id == FIVE_HOUR else item.window.label
+
+
+def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> str:
+    """The one-line summary for the tooltip."""
+    if report.status is CodeStatus.LOGIN_NEEDED:
+        text = f"Claude usage: {report.message or 'login needed'}"
+    elif not report.windows:
+        text = f"Claude usage: {status_line(report, now)}"
+    else:
+        parts = []
+        for item in report.windows[:2]:
+            part = f"{_short_label(item)} {format_percent(item.window.utilization)}"
+            if item.window.id == FIVE_HOUR and item.window.resets_at is not None:
+                part += f" (resets {item.window.resets_at.astimezone(tz):%H:%M})"
+            parts.append(part)
+        primary = _primary(report)
+        if primary is not None and primary.forecast.limit_at is not None:
+            parts.append(f"limit at {primary.forecast.limit_at.astimezone(tz):%H:%M}")
+        text = "Claude: " + " · ".join(parts)
+        if report.status is not CodeStatus.OK or _is_stale(report, now, options):
+            text += f" — {_status_row(report, now, options).text}"
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
+    window = item.window
+    used = f"{window.label}: {format_percent(window.utilization)} used"
+    if window.id == FIVE_HOUR:
+        return [
+            MenuRow(used),
+            MenuRow(f"    {_sentence(reset_phrase(window.resets_at, now, tz))}"),
+            MenuRow(f"    {_sentence(pace_phrase(item, tz))}"),
+        ]
+    row = f"{used} · {reset_phrase(window.resets_at, now, tz)}"
+    projected = item.forecast.projected_at_reset
+    if projected is not None and projected > 100:
+        row += f" · projected {projected:.0f} %"
+    return [MenuRow(row)]
+
+
+def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> MenuRow:
+    if report.status is CodeStatus.OK and report.updated_at is not None and _is_stale(report, now, options):
+        return MenuRow(f"Figures from {format_age(now - report.updated_at)}: not updated since")
+    return MenuRow(status_line(report, now))
+
+
+def menu_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> tuple[MenuRow, ...]:
+    """The whole menu, top to bottom: account, status, windows, extra usage, actions."""
+    rows: list[MenuRow] = []
+    account = report.account
+    who = [part for part in ((account.email, account.plan) if account else ()) if part]
+    rows.append(MenuRow(" · ".join(who) if who else "Claude Code"))
+    rows.append(_status_row(report, now, options))
+    if report.windows:
+        rows.append(SEPARATOR)
+        for item in report.windows:
+            rows += _window_rows(item, now, tz)
+    if report.extra_usage is not None:
+        rows.append(MenuRow(f"Extra usage: {extra_usage_phrase(report.extra_usage)}"))
+    # Console mode adds its section here (organization spend), between the limits and the actions.
+    rows += [
+        SEPARATOR,
+        MenuRow("Refresh now", Action.REFRESH, default=True),
+        MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
+        MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
+        MenuRow("Open settings file", Action.OPEN_SETTINGS),
+        MenuRow("Open log folder", Action.OPEN_LOGS),
+        MenuRow(f"About {options.app_name}", Action.ABOUT),
+        SEPARATOR,
+        MenuRow("Quit", Action.QUIT),
+    ]
+    return tuple(rows)
+
+
+def present(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> ViewModel:
+    """Everything the tray shows for this report at this moment."""
+    return ViewModel(
+        icon=icon_spec(report, now, options),
+        title=title_text(report, now, tz, options),
+        menu=menu_rows(report, now, tz, options),
+    )

@@ -1,0 +1,1 @@
+"""The tray user interface: icon drawing, menu, tray ownership and notifications."""

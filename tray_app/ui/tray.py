@@ -1,0 +1,181 @@
+"""Owns the pystray Icon on the main thread; publish(vm) is the only way other threads reach the UI."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tray_app.core.viewmodel import Action, IconStyle, ViewModel
+from tray_app.ui.icon import IconRenderer
+from tray_app.ui.menu import menu_items
+
+logger = logging.getLogger(__name__)
+
+
+def _on_ui_thread() -> Callable[..., None]:
+    """How to run a callable on the UI thread. pystray marshals itself everywhere except macOS."""
+    if sys.platform == "darwin":
+        from PyObjCTools import AppHelper  # type: ignore[import-not-found]
+
+        return AppHelper.callAfter  # type: ignore[no-any-return]
+
+    def direct(function: Callable[..., None], *args: Any) -> None:
+        function(*args)
+
+    return direct
+
+
+class Tray:
+    """The tray icon and its menu, drawn from ViewModels."""
+
+    def __init__(
+        self,
+        name: str,
+        first: ViewModel,
+        renderer: IconRenderer,
+        on_action: Callable[[Action], None],
+        temp_dir: Path,
+    ) -> None:
+        _use_private_temp_dir(temp_dir)
+        self._temp_dir = temp_dir
+        import pystray
+
+        self._pystray = pystray
+        self._renderer = renderer
+        self._on_action = on_action
+        self._vm = first
+        self._lock = threading.Lock()
+        self._hop = _on_ui_thread()
+        self._stopping = threading.Event()
+        icon_class = _mac_icon_class(pystray) if sys.platform == "darwin" else pystray.Icon
+        self._icon = icon_class(
+            name,
+            icon=renderer.image(first.icon),
+            title=first.title,
+            menu=pystray.Menu(self._items),
+            darwin_template=first.icon.style is IconStyle.MONO_DARK,
+        )
+
+    @property
+    def backend(self) -> str:
+        """The pystray backend in use, e.g. 'appindicator' (from its module name '_appindicator')."""
+        return type(self._icon).__module__.rsplit("._", 1)[-1]
+
+    @property
+    def has_menu(self) -> bool:
+        return bool(self._icon.HAS_MENU)
+
+    def _items(self) -> list[Any]:
+        with self._lock:
+            rows = self._vm.menu
+        return menu_items(rows, self._on_action)
+
+    def publish(self, vm: ViewModel) -> None:
+        """Show a new ViewModel. Safe from any thread; does nothing the picture and menu do not need."""
+        self._hop(self._apply, vm)
+
+    def _apply(self, vm: ViewModel) -> None:
+        with self._lock:
+            previous, self._vm = self._vm, vm
+        if self._stopping.is_set():
+            return
+        if vm.icon != previous.icon:
+            self._icon.icon = self._renderer.image(vm.icon)
+        if vm.title != previous.title:
+            self._icon.title = vm.title
+        if vm.menu != previous.menu:
+            self._icon.update_menu()
+
+    def notify(self, message: str, title: str) -> None:
+        try:
+            self._icon.notify(message, title)
+        except Exception as exc:  # the backend's own failure (xorg has none); never fatal
+            logger.warning("tray notification failed: %s", exc)
+
+    def run(self, on_ready: Callable[[], None]) -> None:
+        """Block in the toolkit's loop (main thread) until stop(); on_ready runs once the icon is up."""
+
+        def setup(icon: Any) -> None:
+            icon.visible = True
+            self._install_signal_handlers()
+            on_ready()
+
+        try:
+            self._icon.run(setup=setup)
+        finally:
+            _clean_temp_dir(self._temp_dir)
+
+    def stop(self) -> None:
+        """End the loop (from any thread); pystray removes its temporary icon files on a clean stop."""
+        if self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._hop(self._icon.stop)
+
+    def _install_signal_handlers(self) -> None:
+        def on_signal(*_args: Any) -> bool:
+            logger.info("signal received: quitting")
+            self._on_action(Action.QUIT)
+            return True
+
+        if self.backend in ("gtk", "appindicator"):
+            # The GLib loop runs in C; Python-level handlers would only run at the next Python call,
+            # and pystray resets SIGINT to the default (instant death, temp files left behind).
+            from gi.repository import GLib
+
+            for number in (signal.SIGINT, signal.SIGTERM):
+                GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, number, on_signal)
+        elif threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, on_signal)
+
+
+def _use_private_temp_dir(folder: Path) -> None:
+    """pystray writes each icon to a temp file; keep them in our folder so a crash leaves nothing in /tmp
+    and the next start can sweep what a killed run left."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _clean_temp_dir(folder)
+    tempfile.tempdir = str(folder)
+
+
+def _clean_temp_dir(folder: Path) -> None:
+    for leftover in folder.glob("tmp*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
+def _mac_icon_class(pystray: Any) -> Any:  # pragma: no cover - needs macOS
+    """Crisp 44 px (@2x) images at 22 pt and template images that follow light/dark menu bars.
+
+    pystray 0.19.5 resizes every image to 22 pixels and never sets a size or template flag.
+    """
+
+    class MacIcon(pystray.Icon):  # type: ignore[misc]
+        def _assert_image(self) -> None:
+            import io
+
+            import AppKit  # type: ignore[import-not-found]
+            import Foundation  # type: ignore[import-not-found]
+
+            if getattr(self, "_icon_image", None) is not None:
+                return
+            points = self._status_bar.thickness()
+            width, height = self._icon.size
+            buffer = io.BytesIO()
+            self._icon.save(buffer, "png")
+            image = AppKit.NSImage.alloc().initWithData_(Foundation.NSData(buffer.getvalue()))
+            image.setSize_((points * width / height, points))
+            image.setTemplate_(bool(self._options.get("template", False)))
+            self._icon_image = image
+            self._status_item.button().setImage_(image)
+
+    # pystray reads darwin_* options by the class's module name; keep it pointing at the backend.
+    MacIcon.__module__ = pystray.Icon.__module__
+    return MacIcon
