@@ -23,7 +23,7 @@ from tray_app.core.report import format_age, format_duration, render_text, statu
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.logsetup import configure_logging
-from tray_app.poller import BACKOFF_SCOPE, CodeMonitor
+from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
@@ -190,7 +190,11 @@ def _environment(settings: Settings, demo: bool, demo_speed: float = 1.0) -> Ite
         )
         # The demo compresses time; its forecasts need proportionally less history to say anything.
         min_span = MIN_SPAN / demo_speed if demo else MIN_SPAN
-        monitor = CodeMonitor(store, credentials, api, token_endpoint, forecast_min_span=min_span)
+        # Sharing a very recent answer protects the real API; the demo server needs no such care.
+        sharing = timedelta(0) if demo else SHARED_FRESHNESS
+        monitor = CodeMonitor(
+            store, credentials, api, token_endpoint, forecast_min_span=min_span, shared_freshness=sharing
+        )
         yield App(settings, store, credentials, http, monitor, api, demo)
 
 
@@ -245,7 +249,17 @@ def _run(app: App) -> int:
         from tray_app.app import TrayApp
 
         temp_dir = app.settings.paths.database.parent / "tray-tmp"
-        return TrayApp(app.settings, app.store, app.monitor, temp_dir).run()
+        tray_app = TrayApp(app.settings, app.store, app.monitor, temp_dir)
+        try:
+            return tray_app.run()
+        except Exception as exc:
+            # Most often a display that went away or a broken GTK install; the log has the traceback.
+            logger.exception("the tray could not run")
+            print(
+                f"claude-usage-tray: cannot show the tray icon ({type(exc).__name__}); see the log",
+                file=sys.stderr,
+            )
+            return ExitCode.FAILURE
     finally:
         lock.release()
 

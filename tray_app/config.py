@@ -42,7 +42,7 @@ class Settings:
     """Every setting with its default; built only by load_settings (or tests)."""
 
     paths: Paths
-    code_poll_seconds: int = 30
+    code_poll_seconds: float = 30.0
     retention_days: int = 7
     token_refresh: str = "off"
     http_timeout_seconds: float = 15.0

@@ -72,7 +72,7 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                 claude_config_dir=root / "claude",
                 token_refresh="off",
                 # A loopback server needs no politeness; a fast poll lets a sped-up demo move visibly.
-                code_poll_seconds=max(2, min(settings.code_poll_seconds, round(300 / speed))),
+                code_poll_seconds=max(0.2, min(settings.code_poll_seconds, 300 / speed)),
             )
         finally:
             server.stop()

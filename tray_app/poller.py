@@ -89,9 +89,11 @@ class CodeMonitor:
         token_endpoint: TokenEndpoint | None = None,
         clock: Callable[[], datetime] = _utcnow,
         forecast_min_span: timedelta = MIN_SPAN,
+        shared_freshness: timedelta = SHARED_FRESHNESS,
     ) -> None:
         self._store = store
         self._min_span = forecast_min_span
+        self._shared_freshness = shared_freshness
         self._credentials = credentials
         self._api = api
         self._token_endpoint = token_endpoint  # None unless token_refresh = "self"
@@ -132,7 +134,7 @@ class CodeMonitor:
         if backoff is not None and backoff.until > now:
             wait = f"next try at {backoff.until:%H:%M:%S} UTC"
             return self._failure(CodeStatus.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
-        fresh = stored is not None and now - stored[0] < SHARED_FRESHNESS
+        fresh = stored is not None and now - stored[0] < self._shared_freshness
         if not force and fresh and self._recently_attempted(now):
             return self._report(CodeStatus.OK, None, stored)
         self._store.set_value(_LAST_ATTEMPT, str(to_epoch(now)), now)
@@ -160,7 +162,7 @@ class CodeMonitor:
 
     def _recently_attempted(self, now: datetime) -> bool:
         value = self._store.get_value(_LAST_ATTEMPT)
-        return value is not None and value.isdigit() and now - from_epoch(int(value)) < SHARED_FRESHNESS
+        return value is not None and value.isdigit() and now - from_epoch(int(value)) < self._shared_freshness
 
     def _fetch(self, loaded: LoadedCredentials, now: datetime) -> CodeReport:
         if self._token_endpoint is not None and expires_soon(loaded.credentials, now, REFRESH_MARGIN):
@@ -372,6 +374,7 @@ class Poller:
                 report = replace(previous, status=CodeStatus.ERROR, message=report.message)
         self._report = report
         self._next_poll = now + self._delay(report, previous)
+        logger.debug("polled: %s; next in %.1f s", report.status.value, self._next_poll - now)
 
     def _delay(self, report: CodeReport, previous: CodeReport | None) -> float:
         timing = self._timing
