@@ -25,12 +25,9 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-SCENARIOS: tuple[str, ...] = (
-    "rising",
-    "full",
-    "minimal",
-    "enterprise",
-    "no_usage_yet",
+# Under these the profile endpoint fails like the usage endpoint, so a client never sees a
+# working profile next to a failing usage call.
+_FAILING_SCENARIOS: tuple[str, ...] = (
     "unauthorized",
     "expired",
     "scope",
@@ -41,26 +38,17 @@ SCENARIOS: tuple[str, ...] = (
     "server_error",
     "overloaded",
     "html",
+)
+SCENARIOS: tuple[str, ...] = (
+    "rising",
+    "full",
+    "minimal",
+    "enterprise",
+    "no_usage_yet",
+    *_FAILING_SCENARIOS,
     "html_ok",
     "truncated",
     "slow",
-)
-
-# Under these the profile endpoint fails like the usage endpoint, so a client never sees a
-# working profile next to a failing usage call.
-_FAILING_SCENARIOS = frozenset(
-    {
-        "unauthorized",
-        "expired",
-        "scope",
-        "rate_limited",
-        "rate_limited_date",
-        "rate_limited_zero",
-        "rate_limited_none",
-        "server_error",
-        "overloaded",
-        "html",
-    }
 )
 
 USAGE_PATH = "/api/oauth/usage"
