@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from tray_app import __version__
+from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
 from tray_app.config import APP_NAME, Settings, write_config_template
 from tray_app.core.models import CodeReport
 from tray_app.core.view import USAGE_PAGE_URL, ViewOptions, present
-from tray_app.core.viewmodel import Action, ViewModel
+from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level, ViewModel
 from tray_app.desktop import open_path, open_url
 from tray_app.poller import CodeMonitor, Poller, PollTiming
 from tray_app.store import Store
-from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer
+from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
+from tray_app.ui.notify import FallbackNotifier, build_notifier
 from tray_app.ui.tray import Tray
 
 logger = logging.getLogger(__name__)
 
-NOTIFICATIONS_KEY = "notifications.enabled"
+
+NOTIFICATION_ICON_NAME = "notification-icon.png"
+# What the notification icon shows: the gauge language of the tray icon, without a number.
+_NOTIFICATION_ICON = IconSpec(None, 60.0, 30.0, Level.MEDIUM, Level.LOW, Badge.NONE, IconStyle.COLOR)
 
 
 def _local_tz() -> tzinfo:
@@ -36,14 +42,17 @@ class TrayApp:
         self._store = store
         self._monitor = monitor
         self._temp_dir = temp_dir
+        self._switch = NotificationSwitch(store)
         self._options = ViewOptions(
             thresholds=settings.thresholds,
             style=settings.icon_style,
-            notifications_on=store.get_value(NOTIFICATIONS_KEY) != "off",
+            notifications_on=self._switch.enabled,
+            snoozed_until=self._switch.snoozed_until,
             stale_after=timedelta(seconds=3 * settings.code_poll_seconds),
             app_name=APP_NAME,
         )
         self._tray: Tray | None = None
+        self._notifier_send: Callable[[str, str], str | None] | None = None
         self._poller: Poller | None = None
 
     def present(self, report: CodeReport) -> ViewModel:
@@ -55,7 +64,10 @@ class TrayApp:
         renderer = IconRenderer(ICON_SIZE_MACOS if sys.platform == "darwin" else ICON_SIZE_DEFAULT)
         tray = Tray(APP_NAME, first, renderer, self.on_action, self._temp_dir)
         timing = PollTiming(interval=float(self._settings.code_poll_seconds))
-        poller = Poller(self._monitor, self.present, tray.publish, timing)
+        notifier = self._notifier(tray)
+        self._notifier_send = notifier.send
+        alerts = AlertCenter(self._store, self._settings.notifications, notifier.send, self._switch)
+        poller = Poller(self._monitor, self.present, tray.publish, timing, on_report=alerts.process)
         self._tray, self._poller = tray, poller
         logger.info("tray started (backend %s, menu %s)", tray.backend, "yes" if tray.has_menu else "no")
         try:
@@ -65,31 +77,69 @@ class TrayApp:
         logger.info("tray stopped")
         return 0
 
+    def _notifier(self, tray: Tray) -> FallbackNotifier:
+        icon_path = self._temp_dir.parent / NOTIFICATION_ICON_NAME
+        try:
+            render_icon(_NOTIFICATION_ICON, 128).save(icon_path)
+        except OSError as exc:
+            logger.warning("cannot write the notification icon %s: %s", icon_path, exc.strerror)
+        return build_notifier(
+            self._settings.notifications.backend,
+            platform=sys.platform,
+            app_name=APP_NAME,
+            icon_path=icon_path if icon_path.exists() else None,
+            log_file=self._settings.paths.log_dir / "notifications.jsonl",
+            tray_notify=tray.notify,
+        )
+
+    def _set_notifications(self, *, enabled: bool | None = None, snooze: datetime | None = None) -> None:
+        if enabled is not None:
+            self._switch.set_enabled(enabled)
+        self._switch.snooze(snooze)
+        self._options = replace(
+            self._options, notifications_on=self._switch.enabled, snoozed_until=self._switch.snoozed_until
+        )
+        if self._poller is not None:
+            self._poller.repaint()
+
     def on_action(self, action: Action) -> None:
         """A menu click (UI thread) or a signal."""
         logger.info("menu: %s", action.value)
-        tray, poller = self._tray, self._poller
-        if tray is None or poller is None:
+        if self._tray is None or self._poller is None:
             return
-        if action is Action.REFRESH:
-            poller.refresh_now()
-        elif action is Action.OPEN_USAGE_PAGE:
-            open_url(USAGE_PAGE_URL)
-        elif action is Action.TOGGLE_NOTIFICATIONS:
-            enabled = not self._options.notifications_on
-            self._store.set_value(NOTIFICATIONS_KEY, "on" if enabled else "off", datetime.now(UTC))
-            self._options = replace(self._options, notifications_on=enabled)
-            poller.repaint()
-        elif action is Action.OPEN_SETTINGS:
-            write_config_template(self._settings.paths.config_file)
-            open_path(self._settings.paths.config_file)
-        elif action is Action.OPEN_LOGS:
-            open_path(self._settings.paths.log_dir)
-        elif action is Action.ABOUT:
-            paths = self._settings.paths
-            tray.notify(
-                f"Version {__version__}\nHistory: {paths.database}\nSettings: {paths.config_file}", APP_NAME
+        handlers: dict[Action, Callable[[], None]] = {
+            Action.REFRESH: self._poller.refresh_now,
+            Action.OPEN_USAGE_PAGE: lambda: open_url(USAGE_PAGE_URL),
+            Action.TOGGLE_NOTIFICATIONS: lambda: self._set_notifications(
+                enabled=not self._options.notifications_on
+            ),
+            Action.SNOOZE_HOUR: lambda: self._set_notifications(
+                snooze=datetime.now(UTC) + timedelta(hours=1)
+            ),
+            Action.SNOOZE_TOMORROW: lambda: self._set_notifications(
+                snooze=tomorrow_morning(datetime.now(UTC), _local_tz())
+            ),
+            Action.RESUME_NOTIFICATIONS: lambda: self._set_notifications(snooze=None),
+            Action.OPEN_SETTINGS: self._open_settings,
+            Action.OPEN_LOGS: lambda: open_path(self._settings.paths.log_dir),
+            Action.ABOUT: self._about,
+            Action.QUIT: self._quit,
+        }
+        handlers[action]()
+
+    def _open_settings(self) -> None:
+        write_config_template(self._settings.paths.config_file)
+        open_path(self._settings.paths.config_file)
+
+    def _about(self) -> None:
+        paths = self._settings.paths
+        if self._notifier_send is not None:
+            self._notifier_send(
+                f"{APP_NAME} {__version__}", f"History: {paths.database}\nSettings: {paths.config_file}"
             )
-        elif action is Action.QUIT:
-            poller.stop()
-            tray.stop()
+
+    def _quit(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+        if self._tray is not None:
+            self._tray.stop()

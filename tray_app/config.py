@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from tray_app.alert_settings import NotificationSettings, parse_notification_settings
 from tray_app.core.errors import ConfigError
 from tray_app.core.viewmodel import IconStyle
 
@@ -51,6 +52,7 @@ class Settings:
     claude_config_dir: Path | None = None
     thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
     icon_style: IconStyle = IconStyle.COLOR
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -154,6 +156,10 @@ def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any],
     values: dict[str, Any] = {}
     warnings: list[str] = []
     for key, value in document.items():
+        if key == "notifications":
+            values[key], table_warnings = parse_notification_settings(value, path)
+            warnings += table_warnings
+            continue
         check = _KEYS.get(key)
         if check is None:
             warnings.append(f"{path}: unknown setting {key!r} ignored")
@@ -221,6 +227,16 @@ _TEMPLATE = """\
 
 # "self" lets this app refresh Claude Code's login and write it back (off: read-only).
 # token_refresh = "off"
+
+# Desktop notifications (all optional; see the README's "Notifications").
+# [notifications]
+# thresholds = [50, 75, 90, 100]
+# pace = true
+# reset = true
+# failures_after = 3
+# extra_usage_amounts = []
+# quiet_hours = ["22:00", "07:00"]
+# backend = "auto"
 """
 
 

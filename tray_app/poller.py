@@ -305,12 +305,15 @@ class Poller:
         present: Callable[[CodeReport], ViewModel],
         publish: Callable[[ViewModel], None],
         timing: PollTiming,
+        *,
+        on_report: Callable[[CodeReport], object] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self._monitor = monitor
         self._present = present
         self._publish = publish
+        self._on_report = on_report  # the alert rules: called once per poll, not on repaints
         self._timing = timing
         self._monotonic = monotonic
         self._wall = wall
@@ -374,6 +377,8 @@ class Poller:
                 report = replace(previous, status=CodeStatus.ERROR, message=report.message)
         self._report = report
         self._next_poll = now + self._delay(report, previous)
+        if self._on_report is not None:
+            self._on_report(report)
         logger.debug("polled: %s; next in %.1f s", report.status.value, self._next_poll - now)
 
     def _delay(self, report: CodeReport, previous: CodeReport | None) -> float:

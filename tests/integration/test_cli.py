@@ -293,3 +293,12 @@ def test_user_agent_follows_the_installed_claude_code(
     age_database(cli.home, 60)
     assert cli.run("status", PATH=path).code == 0
     assert server.requests(USAGE)[-1].headers["user-agent"] == "claude-code/2.1.221"
+
+
+def test_a_bad_notification_setting_warns_and_keeps_running(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "config.toml").write_text("[notifications]\nthresholds = [50, 150]\n")
+    result = cli.run("status")
+    assert result.code == 0
+    assert "notifications.thresholds must be increasing percentages" in result.stderr
+    assert "using the default" in result.stderr

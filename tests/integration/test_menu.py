@@ -58,6 +58,8 @@ def test_menu_renders_as_text() -> None:
             "*Refresh now",
             "Open usage page",
             "[x] Notifications",
+            "    Snooze for 1 hour",
+            "    Snooze until tomorrow",
             "Open settings file",
             "Open log folder",
             "About claude-usage-tray",

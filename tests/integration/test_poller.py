@@ -70,7 +70,14 @@ def harness(tmp_path: Path, claude_dir: Path) -> Iterator[Harness]:
         def show(report: CodeReport) -> ViewModel:
             return present(report, clock.now(), UTC, ViewOptions())
 
-        poller = Poller(monitor, show, published.append, PollTiming(), lambda: clock.mono, lambda: clock.wall)
+        poller = Poller(
+            monitor,
+            show,
+            published.append,
+            PollTiming(),
+            monotonic=lambda: clock.mono,
+            wall=lambda: clock.wall,
+        )
         yield Harness(server, poller, clock, published)
     http.close()
 

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from tray_app.core.codec import account_from_dict, account_to_dict, usage_from_dict, usage_to_dict
+from tray_app.core.codec import (
+    account_from_dict,
+    account_to_dict,
+    rules_state_from_dict,
+    rules_state_to_dict,
+    usage_from_dict,
+    usage_to_dict,
+)
 from tray_app.core.errors import ShapeError
 from tray_app.core.models import Account, CodeUsage, ExtraUsage, UsageWindow
+from tray_app.core.rules import RulesState
 
 RESET = datetime(2026, 8, 4, 16, 20, tzinfo=UTC)
 
@@ -128,3 +136,123 @@ def test_malformed_account_raises_shape_error(data: Any) -> None:
 def test_missing_account_fields_are_unknown() -> None:
     # An older version may have stored fewer fields; absent means "not known", not broken.
     assert account_from_dict({"email": "a@example.com"}) == Account("a@example.com", None, None)
+
+
+# The alert rules' memory. Microseconds matter here: the failure episode's key is built from its start.
+STATE = RulesState(
+    fired=frozenset(
+        {
+            "threshold:five_hour:1785860400:75",
+            "pace:seven_day:1786042800",
+            "failure:1785844801",
+            "extra:2026-08:50",
+        }
+    ),
+    failures=4,
+    episode_started=datetime(2026, 8, 4, 12, 0, 0, 600_000, tzinfo=UTC),
+    peaks={"five_hour": (1785860400, 92.5), "seven_day_fable": (1786042800, 0.0)},
+    pace_clear_since={"seven_day": datetime(2026, 8, 4, 13, 5, 7, 123_456, tzinfo=UTC)},
+)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        RulesState(),
+        STATE,
+        RulesState(failures=1, episode_started=datetime(2026, 8, 4, 12, tzinfo=UTC)),
+        # Another offset is the same instant: it comes back in UTC and compares equal.
+        RulesState(
+            pace_clear_since={
+                "five_hour": datetime(2026, 8, 4, 14, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+            }
+        ),
+    ],
+    ids=["empty", "full", "whole-seconds", "other-offset"],
+)
+def test_rules_state_round_trips_through_json(state: RulesState) -> None:
+    assert rules_state_from_dict(json.loads(json.dumps(rules_state_to_dict(state)))) == state
+
+
+def test_rules_state_keeps_microseconds_and_comes_back_in_utc() -> None:
+    back = rules_state_from_dict(json.loads(json.dumps(rules_state_to_dict(STATE))))
+    assert back.episode_started is not None
+    assert back.episode_started.microsecond == 600_000
+    assert back.episode_started.utcoffset() == timedelta(0)
+
+
+def test_rules_state_is_written_in_a_stable_readable_form() -> None:
+    # Sorted keys and ISO times: equal states store equal text, so an unchanged state is not rewritten.
+    assert rules_state_to_dict(STATE) == {
+        "fired": [
+            "extra:2026-08:50",
+            "failure:1785844801",
+            "pace:seven_day:1786042800",
+            "threshold:five_hour:1785860400:75",
+        ],
+        "failures": 4,
+        "episode_started": "2026-08-04T12:00:00.600000Z",
+        "peaks": {"five_hour": [1785860400, 92.5], "seven_day_fable": [1786042800, 0.0]},
+        "pace_clear_since": {"seven_day": "2026-08-04T13:05:07.123456Z"},
+    }
+    assert (
+        rules_state_to_dict(RulesState(episode_started=datetime(2026, 8, 4, 12, tzinfo=UTC)))[
+            "episode_started"
+        ]
+        == "2026-08-04T12:00:00Z"
+    )
+
+
+def _good_state() -> dict[str, Any]:
+    return json.loads(json.dumps(rules_state_to_dict(STATE)))  # type: ignore[no-any-return]
+
+
+def _state_with(key: str, value: object) -> dict[str, Any]:
+    data = _good_state()
+    data[key] = value
+    return data
+
+
+def _state_without(key: str) -> dict[str, Any]:
+    data = _good_state()
+    del data[key]
+    return data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        [],
+        None,
+        _state_without("fired"),
+        _state_with("fired", "threshold:five_hour:1785860400:75"),
+        _state_with("fired", ["ok", 3]),
+        _state_with("fired", {"a": True}),
+        _state_without("failures"),
+        _state_with("failures", "4"),
+        _state_with("failures", 4.0),
+        _state_with("failures", True),
+        _state_with("failures", -1),
+        _state_with("episode_started", "yesterday"),
+        _state_with("episode_started", 1785844800),
+        _state_without("peaks"),
+        _state_with("peaks", [["five_hour", 1785860400, 92.5]]),
+        _state_with("peaks", {"five_hour": [1785860400]}),
+        _state_with("peaks", {"five_hour": [1785860400, 92.5, 1]}),
+        _state_with("peaks", {"five_hour": ["1785860400", 92.5]}),
+        _state_with("peaks", {"five_hour": [1785860400.0, 92.5]}),
+        _state_with("peaks", {"five_hour": [True, 92.5]}),
+        _state_with("peaks", {"five_hour": [1785860400, "92.5"]}),
+        _state_with("peaks", {"five_hour": [1785860400, None]}),
+        _state_with("peaks", {"five_hour": {"period": 1785860400, "peak": 92.5}}),
+        _state_without("pace_clear_since"),
+        _state_with("pace_clear_since", None),
+        _state_with("pace_clear_since", {"seven_day": None}),
+        _state_with("pace_clear_since", {"seven_day": "soon"}),
+        _state_with("pace_clear_since", {"seven_day": 1785849907}),
+    ],
+)
+def test_malformed_rules_state_raises_shape_error(data: Any) -> None:
+    with pytest.raises(ShapeError):
+        rules_state_from_dict(data)

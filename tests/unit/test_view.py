@@ -192,3 +192,18 @@ def test_long_titles_fit_a_windows_tooltip() -> None:
 def test_equal_reports_give_equal_view_models() -> None:
     # The tray redraws only when the view model changes; equal inputs must compare equal.
     assert view(report(five(44.0, CLIMBING), weekly())) == view(report(five(44.0, CLIMBING), weekly()))
+
+
+def test_snooze_rows() -> None:
+    awake = [(row.text, row.action) for row in view(report(five(10.0))).menu if row.action is not None]
+    assert ("    Snooze for 1 hour", Action.SNOOZE_HOUR) in awake
+    assert ("    Snooze until tomorrow", Action.SNOOZE_TOMORROW) in awake
+    later_today = NOW + timedelta(hours=1)
+    snoozed = [row.text for row in view(report(five(10.0)), snoozed_until=later_today).menu]
+    assert "    Snoozed until 15:06: resume now" in snoozed and "    Snooze for 1 hour" not in snoozed
+    tomorrow = datetime(2026, 8, 5, 8, 0, tzinfo=UTC)
+    assert "    Snoozed until Wed 08:00: resume now" in [
+        row.text for row in view(report(five(10.0)), snoozed_until=tomorrow).menu
+    ]
+    past = NOW - timedelta(minutes=1)
+    assert "    Snooze for 1 hour" in [row.text for row in view(report(five(10.0)), snoozed_until=past).menu]

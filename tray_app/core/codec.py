@@ -1,17 +1,19 @@
-"""Plain JSON-ready dicts to and from the stored models (CodeUsage, Account), strict on the way back in."""
+"""Plain JSON-ready dicts to and from the stored models (usage, account, alert state), strict coming back."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from tray_app.core.errors import ShapeError
 from tray_app.core.models import Account, CodeUsage, ExtraUsage, UsageWindow
+from tray_app.core.rules import RulesState
 from tray_app.core.timeparse import iso_utc, parse_timestamp
 
 # Datetimes are written as ISO-8601 UTC with seconds precision (iso_utc), so a value with
 # microseconds comes back truncated to the second; every other field round-trips exactly.
+# RulesState keeps its microseconds: the failure episode's key is derived from its start time.
 
 
 def usage_to_dict(usage: CodeUsage) -> dict[str, Any]:
@@ -50,6 +52,71 @@ def account_from_dict(data: Mapping[str, Any]) -> Account:
         plan=_optional_str(data, "plan"),
         organization=_optional_str(data, "organization"),
     )
+
+
+def rules_state_to_dict(state: RulesState) -> dict[str, Any]:
+    """A JSON-serialisable dict of the alert rules' memory; rules_state_from_dict returns an equal state."""
+    return {
+        "fired": sorted(state.fired),
+        "failures": state.failures,
+        "episode_started": None if state.episode_started is None else _iso_exact(state.episode_started),
+        "peaks": {window_id: [period, peak] for window_id, (period, peak) in sorted(state.peaks.items())},
+        "pace_clear_since": {
+            window_id: _iso_exact(since) for window_id, since in sorted(state.pace_clear_since.items())
+        },
+    }
+
+
+def rules_state_from_dict(data: Mapping[str, Any]) -> RulesState:
+    """The RulesState stored by rules_state_to_dict; ShapeError when data is not that shape."""
+    if not isinstance(data, Mapping):
+        raise ShapeError("stored alert state is not an object")
+    fired = data.get("fired")
+    if not isinstance(fired, list) or not all(isinstance(key, str) for key in fired):
+        raise ShapeError("stored alert state has no list of fired keys")
+    failures = data.get("failures")
+    if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
+        raise ShapeError("stored alert state: 'failures' is not a count")
+    return RulesState(
+        fired=frozenset(fired),
+        failures=failures,
+        episode_started=_optional_time(data, "episode_started"),
+        peaks={window_id: _peak(value) for window_id, value in _table(data, "peaks").items()},
+        pace_clear_since={
+            window_id: _time(since, "pace_clear_since")
+            for window_id, since in _table(data, "pace_clear_since").items()
+        },
+    )
+
+
+def _iso_exact(moment: datetime) -> str:
+    # iso_utc's form, with the microseconds kept when there are any.
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _table(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    if not isinstance(value, Mapping) or not all(isinstance(name, str) for name in value):
+        raise ShapeError(f"stored field {key!r} is not an object")
+    return value
+
+
+def _peak(value: object) -> tuple[int, float]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ShapeError("stored peak is not a [period, utilization] pair")
+    period, peak = value
+    if isinstance(period, bool) or not isinstance(period, int):
+        raise ShapeError("stored peak: the period is not an integer")
+    if isinstance(peak, bool) or not isinstance(peak, int | float):
+        raise ShapeError("stored peak: the utilization is not a number")
+    return period, float(peak)
+
+
+def _time(value: object, key: str) -> datetime:
+    parsed = parse_timestamp(value)
+    if parsed is None:
+        raise ShapeError(f"stored field {key!r} holds a value that is not an ISO-8601 timestamp")
+    return parsed
 
 
 def _window_to_dict(window: UsageWindow) -> dict[str, Any]:

@@ -150,6 +150,11 @@ def reset_phrase(resets_at: datetime | None, now: datetime, tz: tzinfo) -> str:
     return f"resets {local:%a %H:%M} (in {format_duration(left)})"
 
 
+def sentence(text: str) -> str:
+    """text with its first letter capitalised and the rest untouched ('resets Thu' stays 'Thu')."""
+    return text[:1].upper() + text[1:]
+
+
 def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
     """'22 %/h · projected 110 % at reset · limit at 14:32', or why there is no projection."""
     fc = item.forecast

@@ -13,6 +13,7 @@ from tray_app.core.report import (
     format_percent,
     pace_phrase,
     reset_phrase,
+    sentence,
     status_line,
 )
 from tray_app.core.viewmodel import (
@@ -38,6 +39,7 @@ class ViewOptions:
     thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
     style: IconStyle = IconStyle.COLOR
     notifications_on: bool = True
+    snoozed_until: datetime | None = None
     stale_after: timedelta = timedelta(minutes=3)
     app_name: str = "claude-usage-tray"
 
@@ -123,18 +125,14 @@ def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
     window = item.window
     used = f"{window.label}: {format_percent(window.utilization)} used"
     if window.id == FIVE_HOUR:
         return [
             MenuRow(used),
-            MenuRow(f"    {_sentence(reset_phrase(window.resets_at, now, tz))}"),
-            MenuRow(f"    {_sentence(pace_phrase(item, tz))}"),
+            MenuRow(f"    {sentence(reset_phrase(window.resets_at, now, tz))}"),
+            MenuRow(f"    {sentence(pace_phrase(item, tz))}"),
         ]
     row = f"{used} · {reset_phrase(window.resets_at, now, tz)}"
     projected = item.forecast.projected_at_reset
@@ -168,6 +166,7 @@ def menu_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOption
         MenuRow("Refresh now", Action.REFRESH, default=True),
         MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
         MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
+        *_snooze_rows(now, tz, options),
         MenuRow("Open settings file", Action.OPEN_SETTINGS),
         MenuRow("Open log folder", Action.OPEN_LOGS),
         MenuRow(f"About {options.app_name}", Action.ABOUT),
@@ -175,6 +174,20 @@ def menu_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOption
         MenuRow("Quit", Action.QUIT),
     ]
     return tuple(rows)
+
+
+def _snooze_rows(now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:
+    if not options.notifications_on:
+        return []
+    until = options.snoozed_until
+    if until is not None and until > now:
+        local = until.astimezone(tz)
+        when = f"{local:%H:%M}" if local.date() == now.astimezone(tz).date() else f"{local:%a %H:%M}"
+        return [MenuRow(f"    Snoozed until {when}: resume now", Action.RESUME_NOTIFICATIONS)]
+    return [
+        MenuRow("    Snooze for 1 hour", Action.SNOOZE_HOUR),
+        MenuRow("    Snooze until tomorrow", Action.SNOOZE_TOMORROW),
+    ]
 
 
 def present(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> ViewModel:

@@ -93,11 +93,10 @@ class Tray:
         if vm.menu != previous.menu:
             self._icon.update_menu()
 
-    def notify(self, message: str, title: str) -> None:
-        try:
-            self._icon.notify(message, title)
-        except Exception as exc:  # the backend's own failure (xorg has none); never fatal
-            logger.warning("tray notification failed: %s", exc)
+    @property
+    def notify(self) -> Callable[[str, str], None] | None:
+        """The icon's own notify(message, title), raising on failure; None where the backend has none."""
+        return self._icon.notify if self._icon.HAS_NOTIFICATION else None
 
     def run(self, on_ready: Callable[[], None]) -> None:
         """Block in the toolkit's loop (main thread) until stop(); on_ready runs once the icon is up."""
@@ -109,6 +108,12 @@ class Tray:
 
         try:
             self._icon.run(setup=setup)
+        except Exception as exc:
+            if not self._stopping.is_set():
+                raise
+            # gtk/appindicator close their last notification on the way out and raise when the
+            # notification service has gone (pystray bug); the icon is already gone, so quit cleanly.
+            logger.warning("the tray backend failed while stopping: %s", exc)
         finally:
             _clean_temp_dir(self._temp_dir)
 

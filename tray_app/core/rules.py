@@ -1,0 +1,280 @@
+"""Alert rules: step(state, report, now) -> (state, alerts). Each alert fires once per crossing.
+
+Every alert has a key that names what it is about and the window period (or month, or failure
+episode) it belongs to. A key in state.fired never fires again, and the fired keys are stored, so a
+restart replays nothing. A new period makes new keys: that is the re-arming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+
+from tray_app.core.models import FIVE_HOUR, CodeReport, CodeStatus, ExtraUsage, UsageWindow, WindowReport
+from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
+
+DEFAULT_LADDER: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
+# resets_at wobbles by fractions of a second between polls; periods are hours apart.
+_PERIOD_ROUNDING = 600
+_FAILING = (CodeStatus.LOGIN_NEEDED, CodeStatus.OFFLINE, CodeStatus.ERROR)
+
+
+class AlertKind(StrEnum):
+    THRESHOLD = "threshold"
+    PACE = "pace"
+    RESET = "reset"
+    FAILURE = "failure"
+    EXTRA_USAGE = "extra_usage"
+
+
+@dataclass(frozen=True)
+class Alert:
+    key: str
+    kind: AlertKind
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Which alerts are on. ladders maps a window id to its thresholds; () turns a window off."""
+
+    ladder: tuple[float, ...] = DEFAULT_LADDER
+    ladders: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    pace: bool = True
+    pace_rearm_after: timedelta = timedelta(minutes=30)
+    reset: bool = True
+    reset_after_peak: float = 90.0  # announce a reset only when the ended period got this high
+    failures_after: int = 3
+    extra_usage_amounts: tuple[float, ...] = ()
+
+    def ladder_for(self, window_id: str) -> tuple[float, ...]:
+        return self.ladders.get(window_id, self.ladder)
+
+
+@dataclass(frozen=True)
+class RulesState:
+    """What the rules remember between polls (and, stored, between runs)."""
+
+    fired: frozenset[str] = frozenset()
+    failures: int = 0
+    episode_started: datetime | None = None
+    # window id -> (period key, highest utilization seen in that period)
+    peaks: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    # window id -> since when its pace has been back under the limit
+    pace_clear_since: Mapping[str, datetime] = field(default_factory=dict)
+
+
+def period_key(resets_at: datetime | None) -> int | None:
+    """A window period's identity: its reset time, rounded so sub-second wobble is the same period."""
+    if resets_at is None:
+        return None
+    return round(resets_at.timestamp() / _PERIOD_ROUNDING) * _PERIOD_ROUNDING
+
+
+def _period(window: UsageWindow, state: RulesState) -> int | None:
+    """period_key, except that a reset time close to the window's known period is that period."""
+    if window.resets_at is None:
+        return None
+    known = state.peaks.get(window.id)
+    # Rounding alone would split one period whose reset time wobbles across a rounding boundary.
+    if known is not None and abs(window.resets_at.timestamp() - known[0]) < _PERIOD_ROUNDING:
+        return known[0]
+    return period_key(window.resets_at)
+
+
+def _name(item: WindowReport) -> str:
+    """'5-hour', 'weekly', 'weekly (Fable)': how a notification names the window."""
+    if item.window.id == FIVE_HOUR:
+        return "5-hour"
+    base, _, model = item.window.label.partition(" · ")
+    return f"{base.lower()} ({model})" if model else base.lower()
+
+
+def _threshold_alert(item: WindowReport, threshold: float, now: datetime, tz: tzinfo, key: str) -> Alert:
+    window = item.window
+    what = f"Claude {_name(item)} limit"
+    title = f"{what} reached" if threshold >= 100 else f"{what}: {format_percent(window.utilization)} used"
+    body = f"{sentence(reset_phrase(window.resets_at, now, tz))}."
+    projected = item.forecast.projected_at_reset
+    if threshold < 100 and projected is not None and projected > 100:
+        body += f" On pace for {projected:.0f} % by then."
+    return Alert(key, AlertKind.THRESHOLD, title, body)
+
+
+def _window_alerts(
+    item: WindowReport, state: RulesState, rules: AlertRules, now: datetime, tz: tzinfo
+) -> tuple[RulesState, list[Alert]]:
+    window = item.window
+    if not rules.ladder_for(window.id):
+        return state, []  # the user turned this window's alerts off
+    period = _period(window, state)
+    if period is None:
+        # Not started: no thresholds or pace without a period, but the last period may have ended.
+        return _reset_alert(item, None, state, rules, now)
+    alerts: list[Alert] = []
+    fired = set(state.fired)
+    crossed = [t for t in rules.ladder_for(window.id) if window.utilization >= t]
+    new = [t for t in crossed if f"threshold:{window.id}:{period}:{t:g}" not in fired]
+    fired.update(f"threshold:{window.id}:{period}:{t:g}" for t in crossed)
+    if new:
+        # Several thresholds in one jump: one notification, naming the highest.
+        top = max(new)
+        alerts.append(_threshold_alert(item, top, now, tz, f"threshold:{window.id}:{period}:{top:g}"))
+    state = replace(state, fired=frozenset(fired))
+    state, pace = _pace_alert(item, period, state, rules, now, tz)
+    state, reset = _reset_alert(item, period, state, rules, now)
+    return state, alerts + pace + reset
+
+
+def _pace_alert(
+    item: WindowReport, period: int, state: RulesState, rules: AlertRules, now: datetime, tz: tzinfo
+) -> tuple[RulesState, list[Alert]]:
+    window, limit_at = item.window, item.forecast.limit_at
+    key = f"pace:{window.id}:{period}"
+    clear = dict(state.pace_clear_since)
+    if not rules.pace or window.resets_at is None:
+        return state, []
+    if limit_at is None:
+        # Back under the limit: after a while the warning may be given again in this period.
+        since = clear.setdefault(window.id, now)
+        if key in state.fired and now - since >= rules.pace_rearm_after:
+            return replace(state, fired=state.fired - {key}, pace_clear_since=clear), []
+        return replace(state, pace_clear_since=clear), []
+    clear.pop(window.id, None)
+    state = replace(state, pace_clear_since=clear)
+    if key in state.fired or window.utilization >= 100:
+        return state, []
+    title = f"Claude {_name(item)} limit: on pace to run out"
+    body = (
+        f"On pace to hit the limit at {limit_at.astimezone(tz):%H:%M}, "
+        f"before the {window.resets_at.astimezone(tz):%H:%M} reset."
+    )
+    return replace(state, fired=state.fired | {key}), [Alert(key, AlertKind.PACE, title, body)]
+
+
+def _reset_alert(
+    item: WindowReport, period: int | None, state: RulesState, rules: AlertRules, now: datetime
+) -> tuple[RulesState, list[Alert]]:
+    window = item.window
+    peaks = dict(state.peaks)
+    previous = peaks.get(window.id)
+    if previous is None or previous[0] == period:
+        if period is not None:
+            peaks[window.id] = (period, max(window.utilization, previous[1] if previous else 0.0))
+        return replace(state, peaks=peaks), []
+    ended, peak = previous
+    if period is None:
+        # The server drops the reset time once a period is over and nothing new is used yet; before
+        # the period's end a missing reset time is a glitch, not a reset.
+        if now.timestamp() < ended - _PERIOD_ROUNDING / 2:
+            return state, []
+        # The ended period's peak is spent: a later poll must not announce it again, fired key or not.
+        peaks[window.id] = (ended, window.utilization)
+    else:
+        peaks[window.id] = (period, window.utilization)
+    state = replace(state, peaks=peaks)
+    # A resets_at that moved earlier is a correction, not the end of a period.
+    if period is not None and period < ended:
+        return state, []
+    # Keyed by the period that ended, so "not started" and the next period announce it only once.
+    key = f"reset:{window.id}:{ended}"
+    if not rules.reset or peak < rules.reset_after_peak or key in state.fired:
+        return state, []
+    alert = Alert(
+        key,
+        AlertKind.RESET,
+        f"Claude {_name(item)} limit reset",
+        f"You're back to {format_percent(window.utilization)}.",
+    )
+    return replace(state, fired=state.fired | {key}), [alert]
+
+
+def _failure_alert(
+    report: CodeReport, state: RulesState, rules: AlertRules, now: datetime
+) -> tuple[RulesState, list[Alert]]:
+    if report.status not in _FAILING:
+        if report.status is CodeStatus.OK:
+            return replace(state, failures=0, episode_started=None), []
+        return state, []  # rate limited or stale: neither a failure nor a recovery
+    started = state.episode_started or now
+    state = replace(state, failures=state.failures + 1, episode_started=started)
+    # Keyed by the kind of trouble too: an outage that turns into a login problem is told once more.
+    trouble = "login" if report.status is CodeStatus.LOGIN_NEEDED else "update"
+    key = f"failure:{round(started.timestamp())}:{trouble}"
+    if state.failures < rules.failures_after or key in state.fired:
+        return state, []
+    title = (
+        "Claude usage: login needed"
+        if report.status is CodeStatus.LOGIN_NEEDED
+        else "Claude usage: cannot update"
+    )
+    alert = Alert(key, AlertKind.FAILURE, title, report.message or report.status.value.replace("_", " "))
+    return replace(state, fired=state.fired | {key}), [alert]
+
+
+def _extra_usage_alerts(
+    extra: ExtraUsage | None, state: RulesState, rules: AlertRules, now: datetime, tz: tzinfo
+) -> tuple[RulesState, list[Alert]]:
+    if extra is None or not extra.enabled:
+        return state, []
+    month = now.astimezone(tz).strftime("%Y-%m")
+    passed = [a for a in rules.extra_usage_amounts if extra.used >= a]
+    new = [a for a in passed if f"extra:{month}:{a:g}" not in state.fired]
+    fired = state.fired | {f"extra:{month}:{a:g}" for a in passed}
+    if not new:
+        return replace(state, fired=fired), []
+    top = max(new)
+    limit = "" if extra.limit is None else f" of {format_money(extra.limit, extra.currency)}"
+    alert = Alert(
+        f"extra:{month}:{top:g}",
+        AlertKind.EXTRA_USAGE,
+        f"Claude extra usage: {format_money(top, extra.currency)} passed",
+        f"{format_money(extra.used, extra.currency)}{limit} spent this month.",
+    )
+    return replace(state, fired=fired), [alert]
+
+
+def step(
+    state: RulesState, report: CodeReport, now: datetime, tz: tzinfo, rules: AlertRules
+) -> tuple[RulesState, list[Alert]]:
+    """Apply one poll's report: the new state and the alerts to deliver (usually none)."""
+    alerts: list[Alert] = []
+    state, failure = _failure_alert(report, state, rules, now)
+    alerts += failure
+    if report.status is CodeStatus.OK:
+        # Only fresh figures move the rules on; stored ones shown during a failure were seen already.
+        for item in report.windows:
+            state, found = _window_alerts(item, state, rules, now, tz)
+            alerts += found
+        state, extra = _extra_usage_alerts(report.extra_usage, state, rules, now, tz)
+        alerts += extra
+    return state, alerts
+
+
+# Fired keys older than this cannot come back: their periods, episodes and months are over.
+FORGET_AFTER = timedelta(days=40)
+
+
+def _key_is_current(key: str, state: RulesState, now: datetime) -> bool:
+    kind, _, rest = key.partition(":")
+    cutoff = now - FORGET_AFTER
+    if kind == "extra":
+        month = rest.partition(":")[0]
+        return month >= f"{cutoff:%Y-%m}"
+    if kind == "failure":
+        started = state.episode_started
+        if started is not None and rest.startswith(f"{round(started.timestamp())}:"):
+            return True
+        stamp = rest.partition(":")[0]
+    else:
+        stamp = rest.split(":")[1] if rest.count(":") else ""
+    return not stamp.lstrip("-").isdigit() or int(stamp) >= cutoff.timestamp()
+
+
+def forget_old(state: RulesState, now: datetime) -> RulesState:
+    """Drop fired keys of periods, episodes and months long over, so the stored state stays small."""
+    kept = frozenset(key for key in state.fired if _key_is_current(key, state, now))
+    return state if kept == state.fired else replace(state, fired=kept)
