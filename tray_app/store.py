@@ -8,9 +8,10 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -47,6 +48,24 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason TEXT NOT NULL,
             strikes INTEGER NOT NULL
         )""",
+    ),
+    (
+        # Console mode: the Admin API's rows of each UTC day, so past days are fetched once.
+        """CREATE TABLE IF NOT EXISTS console_days (
+            kind TEXT NOT NULL,
+            day TEXT NOT NULL,
+            rows TEXT NOT NULL,
+            fetched_at INTEGER NOT NULL,
+            PRIMARY KEY (kind, day)
+        )""",
+        # One row per Console refresh: month-to-date cost (a decimal string) and per-workspace costs.
+        """CREATE TABLE IF NOT EXISTS console_snapshots (
+            at INTEGER NOT NULL,
+            month TEXT NOT NULL,
+            mtd_cost TEXT NOT NULL,
+            workspaces TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS console_snapshots_at ON console_snapshots (at)",
     ),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -159,9 +178,12 @@ class Store:
             # A clock set backwards (last in the future) must not block pruning for good.
             if last is not None and 0 <= now_s - last < _PRUNE_INTERVAL_S:
                 return 0
-            cursor = conn.execute(
-                "DELETE FROM window_snapshots WHERE at < ?", (now_s - self.retention_days * 86400,)
-            )
+            cutoff = now_s - self.retention_days * 86400
+            cursor = conn.execute("DELETE FROM window_snapshots WHERE at < ?", (cutoff,))
+            conn.execute("DELETE FROM console_snapshots WHERE at < ?", (cutoff,))
+            # Cached report days are needed for the current month only; keep two months for the chart.
+            oldest_day = (from_epoch(now_s) - timedelta(days=62)).date().isoformat()
+            conn.execute("DELETE FROM console_days WHERE day < ?", (oldest_day,))
             _upsert_kv(conn, _LAST_PRUNE_KEY, str(now_s), now_s)
             return cursor.rowcount
 
@@ -182,6 +204,61 @@ class Store:
     def account(self) -> tuple[datetime, Account] | None:
         """The saved account and when it was fetched; None when absent or unreadable."""
         return self._decoded(_ACCOUNT_KEY, account_from_dict)
+
+    # -- console mode ---------------------------------------------------------------------------
+
+    def save_console_days(self, kind: str, days: Mapping[date, str], fetched_at: datetime) -> None:
+        """Replace the cached rows (JSON text) of these days for one report kind."""
+        at = to_epoch(fetched_at)
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO console_days (kind, day, rows, fetched_at) VALUES (?, ?, ?, ?)",
+                [(kind, day.isoformat(), rows, at) for day, rows in days.items()],
+            )
+
+    def console_days(self, kind: str, since: date) -> dict[date, tuple[datetime, str]]:
+        """Cached days of a report kind from since on: day -> (when fetched, rows as JSON text)."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT day, fetched_at, rows FROM console_days WHERE kind = ? AND day >= ?",
+                (kind, since.isoformat()),
+            ).fetchall()
+        return {date.fromisoformat(day): (from_epoch(at), rows) for day, at, rows in found}
+
+    def add_console_snapshot(
+        self, at: datetime, month: str, mtd_cost: Decimal, workspaces: Mapping[str, Decimal]
+    ) -> None:
+        """One row per Console refresh; amounts stored as exact decimal strings."""
+        costs = json.dumps({name: str(cost) for name, cost in workspaces.items()})
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO console_snapshots (at, month, mtd_cost, workspaces) VALUES (?, ?, ?, ?)",
+                (to_epoch(at), month, str(mtd_cost), costs),
+            )
+
+    def console_snapshots(self, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """(time, month-to-date cost) from since on, oldest first, with the terminal monitor's rows."""
+        cutoff = to_epoch(since)
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT at, mtd_cost FROM console_snapshots WHERE at >= ? ORDER BY at", (cutoff,)
+            ).fetchall()
+            legacy = self._legacy_console(cutoff)
+        ours = [(from_epoch(at), Decimal(cost)) for at, cost in rows]
+        seen = {to_epoch(at) for at, _ in ours}
+        return sorted(ours + [row for row in legacy if to_epoch(row[0]) not in seen])
+
+    def _legacy_console(self, cutoff: int) -> list[tuple[datetime, Decimal]]:
+        # The terminal monitor's MTD rows (dollars as REAL); read only, never changed.
+        try:
+            rows = self._conn.execute(
+                "SELECT timestamp, mtd_cost FROM console_usage_snapshots"
+                " WHERE timestamp >= ? AND mtd_cost IS NOT NULL",
+                (cutoff,),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []  # no such table (or another shape): nothing to read
+        return [(from_epoch(int(at)), Decimal(str(cost))) for at, cost in rows if isinstance(at, int | float)]
 
     # -- backoff --------------------------------------------------------------------------------
 

@@ -70,7 +70,7 @@ def test_fresh_database_is_private_wal_and_current(tmp_path: Path) -> None:
         assert _mode(path) == 0o600
         wal = path.with_name(path.name + "-wal")
         assert wal.exists() and _mode(wal) == 0o600
-    assert _plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(1,)]
+    assert _plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(2,)]
     assert _plain(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in _plain(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"window_snapshots", "kv", "backoff"} <= tables
@@ -161,11 +161,16 @@ LEGACY_DUMP = (
 )
 
 
+LEGACY_SCHEMA = (
+    "SELECT sql FROM sqlite_master WHERE name IN ('usage_snapshots', 'console_usage_snapshots') ORDER BY name"
+)
+
+
 def test_legacy_file_is_migrated_and_its_rows_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "usage_history.db"
     _legacy_file(path)
     before = _plain(path, LEGACY_DUMP)
-    legacy_schema = _plain(path, "SELECT sql FROM sqlite_master WHERE name LIKE '%snapshots' ORDER BY name")
+    legacy_schema = _plain(path, LEGACY_SCHEMA)
 
     with Store.open(path, retention_days=7) as store:
         store.add_windows(NOW, _windows(40.0))
@@ -180,10 +185,11 @@ def test_legacy_file_is_migrated_and_its_rows_left_alone(tmp_path: Path) -> None
     ]
     # Another program reading with plain sqlite3 finds its data and its tables exactly as it left them.
     assert _plain(path, LEGACY_DUMP) == before
-    assert _plain(path, "SELECT sql FROM sqlite_master WHERE name LIKE '%snapshots' ORDER BY name") == (
-        legacy_schema + [_plain(path, "SELECT sql FROM sqlite_master WHERE name = 'window_snapshots'")[0]]
-    )
-    assert _plain(path, "PRAGMA user_version") == [(1,)]
+    assert _plain(path, LEGACY_SCHEMA) == legacy_schema
+    assert {"window_snapshots", "console_snapshots", "console_days"} <= {
+        name for (name,) in _plain(path, "SELECT name FROM sqlite_master WHERE type = 'table'")
+    }
+    assert _plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
 
 
 def test_legacy_rows_only_for_five_hour(tmp_path: Path) -> None:
@@ -255,7 +261,7 @@ def test_corrupt_file_is_moved_aside_and_replaced(
 
     [moved] = _corrupt_names(tmp_path, before, after)
     assert (tmp_path / moved).read_bytes() == original
-    assert _plain(path, "PRAGMA user_version") == [(1,)]
+    assert _plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and r.name == "tray_app.store"]
     assert len(warnings) == 1
     assert str(path) in warnings[0].getMessage() and moved in warnings[0].getMessage()
