@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from tray_app.alert_settings import NotificationSettings, in_quiet_hours
 from tray_app.core.codec import rules_state_from_dict, rules_state_to_dict
+from tray_app.core.console import ConsoleReport
 from tray_app.core.errors import ShapeError
 from tray_app.core.models import CodeReport
-from tray_app.core.rules import Alert, RulesState, forget_old, step
+from tray_app.core.rules import Alert, RulesState, forget_old, step, step_console
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.store import Store
 
@@ -101,10 +102,23 @@ class AlertCenter:
             logger.exception("alert processing failed")
             return []
 
+    def process_console(self, report: ConsoleReport) -> list[Alert]:
+        """Budget alerts after a fresh Console refresh."""
+        try:
+            return self._apply(lambda state, now, tz: step_console(state, report, self._settings.rules))
+        except Exception:
+            logger.exception("alert processing failed")
+            return []
+
     def _process(self, report: CodeReport) -> list[Alert]:
+        return self._apply(lambda state, now, tz: step(state, report, now, tz, self._settings.rules))
+
+    def _apply(
+        self, rule: Callable[[RulesState, datetime, tzinfo], tuple[RulesState, list[Alert]]]
+    ) -> list[Alert]:
         now, tz = self._clock(), self._tz()
         before = self._state if self._state is not None else self._load()
-        state, alerts = step(before, report, now, tz, self._settings.rules)
+        state, alerts = rule(before, now, tz)
         state = forget_old(state, now)
         if state != before:
             self._store.set_value(STATE_KEY, json.dumps(rules_state_to_dict(state)), now)

@@ -12,11 +12,12 @@ from pathlib import Path
 from tray_app import __version__
 from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
 from tray_app.config import APP_NAME, Settings, write_config_template
+from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
 from tray_app.core.view import USAGE_PAGE_URL, ViewOptions, present
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level, ViewModel
 from tray_app.desktop import open_path, open_url
-from tray_app.poller import CodeMonitor, Poller, PollTiming
+from tray_app.poller import CodeMonitor, ConsoleSource, Poller, PollTiming
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
 from tray_app.ui.notify import FallbackNotifier, build_notifier
@@ -37,10 +38,18 @@ def _local_tz() -> tzinfo:
 class TrayApp:
     """Runs until Quit or a signal; returns the process exit code."""
 
-    def __init__(self, settings: Settings, store: Store, monitor: CodeMonitor, temp_dir: Path) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        monitor: CodeMonitor | None,
+        temp_dir: Path,
+        console: ConsoleSource | None = None,
+    ) -> None:
         self._settings = settings
         self._store = store
         self._monitor = monitor
+        self._console = console
         self._temp_dir = temp_dir
         self._switch = NotificationSwitch(store)
         self._options = ViewOptions(
@@ -55,19 +64,33 @@ class TrayApp:
         self._notifier_send: Callable[[str, str], str | None] | None = None
         self._poller: Poller | None = None
 
-    def present(self, report: CodeReport) -> ViewModel:
+    def present(self, report: CodeReport | None, console: ConsoleReport | None) -> ViewModel:
         # Called on the poller thread; options is an immutable value swapped whole by the UI thread.
-        return present(report, datetime.now(UTC), _local_tz(), self._options)
+        return present(report, datetime.now(UTC), _local_tz(), self._options, console)
 
     def run(self) -> int:
-        first = self.present(self._monitor.stored_report(timedelta(0)))
+        first = self.present(
+            None if self._monitor is None else self._monitor.stored_report(timedelta(0)),
+            None if self._console is None else self._console.stored_report(),
+        )
         renderer = IconRenderer(ICON_SIZE_MACOS if sys.platform == "darwin" else ICON_SIZE_DEFAULT)
         tray = Tray(APP_NAME, first, renderer, self.on_action, self._temp_dir)
-        timing = PollTiming(interval=float(self._settings.code_poll_seconds))
+        timing = PollTiming(
+            interval=float(self._settings.code_poll_seconds),
+            console_interval=self._settings.console.poll_seconds,
+        )
         notifier = self._notifier(tray)
         self._notifier_send = notifier.send
         alerts = AlertCenter(self._store, self._settings.notifications, notifier.send, self._switch)
-        poller = Poller(self._monitor, self.present, tray.publish, timing, on_report=alerts.process)
+        poller = Poller(
+            self._monitor,
+            self.present,
+            tray.publish,
+            timing,
+            console=self._console,
+            on_report=alerts.process,
+            on_console=alerts.process_console,
+        )
         self._tray, self._poller = tray, poller
         logger.info("tray started (backend %s, menu %s)", tray.backend, "yes" if tray.has_menu else "no")
         try:

@@ -15,16 +15,25 @@ from enum import IntEnum
 
 from tray_app import __version__
 from tray_app.config import Settings, load_settings
+from tray_app.console_monitor import ConsoleMonitor
 from tray_app.core.errors import ConfigError, CredentialsError, UsageError
 from tray_app.core.forecast import MIN_SPAN
 from tray_app.core.models import CodeStatus
 from tray_app.core.parse import expires_soon
-from tray_app.core.report import format_age, format_duration, render_text, status_document
+from tray_app.core.report import (
+    format_age,
+    format_duration,
+    render_console_text,
+    render_text,
+    status_document,
+)
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.logsetup import configure_logging
 from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor
+from tray_app.sources.admin_key import AdminKey, find_admin_key
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
+from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.sources.probe import probe_url
@@ -167,9 +176,11 @@ class App:
     store: Store
     credentials: ClaudeCredentialStore
     http: HttpClient
-    monitor: CodeMonitor
+    monitor: CodeMonitor | None  # None: Console mode only (no Claude Code login here)
     api: CodeApi
     demo: bool
+    admin_key: AdminKey | None
+    console: ConsoleMonitor | None
 
 
 @contextlib.contextmanager
@@ -195,7 +206,30 @@ def _environment(settings: Settings, demo: bool, demo_speed: float = 1.0) -> Ite
         monitor = CodeMonitor(
             store, credentials, api, token_endpoint, forecast_min_span=min_span, shared_freshness=sharing
         )
-        yield App(settings, store, credentials, http, monitor, api, demo)
+        # The demo must never pick up a real key from the environment.
+        admin_key = find_admin_key(
+            {} if demo else os.environ, settings.console.admin_api_key, settings.paths.credentials_file
+        )
+        console = None
+        if admin_key is not None:
+            console_api = ConsoleApi(http, settings.api_base, admin_key.value, __version__)
+
+            def code_email() -> str | None:
+                known = store.account()
+                return None if known is None else known[1].email
+
+            console = ConsoleMonitor(store, console_api, settings.console, code_email)
+        code = monitor if console is None or _logged_in(credentials) else None
+        yield App(settings, store, credentials, http, code, api, demo, admin_key, console)
+
+
+def _logged_in(credentials: ClaudeCredentialStore) -> bool:
+    """Whether Code mode is set up here; without it and with an admin key, the app is Console-only."""
+    try:
+        credentials.load()
+    except CredentialsError:
+        return False
+    return True
 
 
 def _claude_version(store: Store) -> str:
@@ -213,17 +247,26 @@ def _claude_version(store: Store) -> str:
 
 def _status(app: App, *, as_json: bool, offline: bool) -> int:
     stale_after = timedelta(seconds=2 * app.settings.code_poll_seconds)
-    report = app.monitor.stored_report(stale_after) if offline else app.monitor.poll()
+    report = None
+    if app.monitor is not None:
+        report = app.monitor.stored_report(stale_after) if offline else app.monitor.poll()
+    console = None
+    if app.console is not None:
+        console = app.console.stored_report() if offline else app.console.refresh()
     now = datetime.now(UTC)
     if as_json:
-        print(json.dumps(status_document(report, now), indent=2))
+        print(json.dumps(status_document(report, now, console), indent=2))
     else:
         if app.demo:
             print("Demo mode: simulated account and servers, nothing real is read or sent.\n")
-        print(render_text(report, now, _local_tz()), end="")
+        parts = [] if report is None else [render_text(report, now, _local_tz())]
+        if console is not None:
+            parts.append(render_console_text(console, now, _local_tz()))
+        print("\n".join(parts), end="")
     if offline:
         return ExitCode.OK
-    return _STATUS_EXIT[report.status]
+    codes = [_STATUS_EXIT[r.status] for r in (report, console) if r is not None]
+    return next((code for code in codes if code != ExitCode.OK), ExitCode.OK)
 
 
 def _run(app: App) -> int:
@@ -249,7 +292,7 @@ def _run(app: App) -> int:
         from tray_app.app import TrayApp
 
         temp_dir = app.settings.paths.database.parent / "tray-tmp"
-        tray_app = TrayApp(app.settings, app.store, app.monitor, temp_dir)
+        tray_app = TrayApp(app.settings, app.store, app.monitor, temp_dir, app.console)
         try:
             return tray_app.run()
         except Exception as exc:
@@ -293,6 +336,7 @@ def _doctor(app: App) -> int:
     if backoff is not None and backoff.until > now:
         lines.append(f"Back-off:      {backoff.reason}; until {backoff.until:%H:%M:%S} UTC")
     lines.append(f"User-Agent:    {app.api.user_agent}")
+    lines += _doctor_console(app)
     backend = detect_backend(dict(os.environ))
     lines.append(
         f"Tray backend:  {backend.name}" + (f" — warning: {backend.warning}" if backend.warning else "")
@@ -304,6 +348,22 @@ def _doctor(app: App) -> int:
             exit_code = ExitCode.NETWORK
     print("\n".join(lines))
     return exit_code
+
+
+def _doctor_console(app: App) -> list[str]:
+    key = app.admin_key
+    if key is None:
+        return [
+            "Console mode:  off (set ANTHROPIC_ADMIN_API_KEY to an Admin API key to see organization spend)"
+        ]
+    lines = [f"Console mode:  on, Admin API key from the {key.source}"]
+    if key.warning:
+        lines.append(f"  warning: {key.warning}")
+    email = app.console.my_email if app.console is not None else None
+    lines.append(f"Your email:    {email or 'unknown (set console.user_email for your Claude Code cost)'}")
+    modes = ["Code"] if app.monitor is not None else []
+    lines.append("Mode:          " + " + ".join([*modes, "Console"]))
+    return lines
 
 
 def _doctor_credentials(app: App) -> tuple[ExitCode, list[str]]:

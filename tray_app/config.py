@@ -8,6 +8,7 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,22 @@ class Paths:
     database: Path
     log_dir: Path
 
+    @property
+    def credentials_file(self) -> Path:
+        """Where the terminal monitor kept the Admin API key: beside the database."""
+        return self.database.parent / "credentials.json"
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The [console] table: Console mode (organization spend through the Admin API)."""
+
+    admin_api_key: str | None = field(default=None, repr=False)
+    user_email: str | None = None
+    budget: Decimal | None = None
+    workspace_budgets: Mapping[str, Decimal] = field(default_factory=dict)
+    poll_seconds: float = 120.0
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -53,6 +70,7 @@ class Settings:
     thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
     icon_style: IconStyle = IconStyle.COLOR
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -106,6 +124,50 @@ _KEYS: dict[str, Callable[[object], str | None]] = {
 }
 
 
+def _money(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return Decimal(str(value))
+
+
+def _console_settings(table: object, path: Path) -> ConsoleSettings:
+    """The [console] table; a wrong value is a one-line ConfigError naming the key (never the key's value)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: console must be a table")
+    known = {"admin_api_key", "user_email", "budget", "workspace_budgets", "poll_seconds"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting console.{unknown[0]}")
+    key = table.get("admin_api_key")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        raise ConfigError(f"{path}: console.admin_api_key must be a text value")
+    email = table.get("user_email")
+    if email is not None and (not isinstance(email, str) or "@" not in email):
+        raise ConfigError(f"{path}: console.user_email must be an email address (got {email!r})")
+    budget = None
+    if "budget" in table:
+        budget = _money(table["budget"])
+        if budget is None:
+            raise ConfigError(f"{path}: console.budget must be a positive amount (got {table['budget']!r})")
+    budgets = table.get("workspace_budgets", {})
+    if not isinstance(budgets, Mapping) or any(_money(v) is None for v in budgets.values()):
+        raise ConfigError(
+            f"{path}: console.workspace_budgets must map workspace names or ids to positive amounts"
+        )
+    poll = table.get("poll_seconds", 120)
+    if isinstance(poll, bool) or not isinstance(poll, int) or not 60 <= poll <= 3600:
+        raise ConfigError(
+            f"{path}: console.poll_seconds must be a whole number from 60 to 3600 (got {poll!r})"
+        )
+    return ConsoleSettings(
+        admin_api_key=key.strip() if key else None,
+        user_email=email,
+        budget=budget,
+        workspace_budgets={str(name): Decimal(str(amount)) for name, amount in budgets.items()},
+        poll_seconds=float(poll),
+    )
+
+
 def default_paths(environ: Mapping[str, str]) -> Paths:
     """One folder when CLAUDE_USAGE_TRAY_HOME is set, else the platform's usual places."""
     home = environ.get(ENV_HOME)
@@ -156,6 +218,9 @@ def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any],
     values: dict[str, Any] = {}
     warnings: list[str] = []
     for key, value in document.items():
+        if key == "console":
+            values[key] = _console_settings(value, path)
+            continue
         if key == "notifications":
             values[key], table_warnings = parse_notification_settings(value, path)
             warnings += table_warnings

@@ -1,13 +1,16 @@
-"""Simulated Anthropic OAuth endpoints on a loopback port, for --demo mode and for the tests."""
+"""Simulated Anthropic endpoints (OAuth usage, Admin API) on a loopback port, for --demo mode and tests."""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import collections
 import contextlib
+import hashlib
 import json
 import logging
 import math
+import re
 import secrets
 import signal
 import socket
@@ -17,7 +20,8 @@ import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
@@ -172,6 +176,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     at: float
+    query: str = ""  # the raw query string, without the "?"
 
 
 @dataclass(frozen=True)
@@ -390,6 +395,639 @@ def _token_fields(content_type: str, body: bytes) -> dict[str, str]:
     return {key: values[0] for key, values in urllib.parse.parse_qs(text).items()}
 
 
+# -- Admin API (Console mode) -----------------------------------------------------------------------
+#
+# A made-up API organization whose figures are a pure function of the UTC day and the server clock: a
+# past day always has the same figures, today's grow with the clock, weekends are idle. Money is counted
+# in whole millionths of a cent, so every amount and every sum of amounts is exact.
+
+ADMIN_SCENARIOS: tuple[str, ...] = ("normal", "rate_limited", "unauthorized", "forbidden", "server_error")
+ORGANIZATION_PATH = "/v1/organizations/me"
+USERS_PATH = "/v1/organizations/users"
+WORKSPACES_PATH = "/v1/organizations/workspaces"
+MESSAGES_REPORT_PATH = "/v1/organizations/usage_report/messages"
+COST_REPORT_PATH = "/v1/organizations/cost_report"
+CLAUDE_CODE_REPORT_PATH = "/v1/organizations/usage_report/claude_code"
+ADMIN_API_VERSION = "2023-06-01"
+DEMO_ORGANIZATION_ID = "5c3f8a2e-7d41-4b9a-9e6f-2a1d0c8b7e55"
+UNITS_PER_CENT = 1_000_000
+
+_DAY_SECONDS = 86400
+# Daily report buckets per page (default, maximum); the maximum is documented, more is assumed a 400.
+_REPORT_LIMITS = (7, 31)
+_COST_GROUPS = frozenset({"workspace_id", "description"})
+_USAGE_GROUPS = frozenset(
+    {
+        "api_key_id",
+        "workspace_id",
+        "model",
+        "service_tier",
+        "context_window",
+        "inference_geo",
+        "speed",
+        "account_id",
+        "service_account_id",
+    }
+)
+# Usage dimensions the demo does not vary, with the value a result shows when grouped by them.
+_USAGE_FIXED_DIMENSIONS: tuple[tuple[str, str | None], ...] = (
+    ("api_key_id", None),
+    ("service_tier", "standard"),
+    ("context_window", "0-200k"),
+    ("inference_geo", "global"),
+    ("speed", "standard"),
+    ("account_id", None),
+    ("service_account_id", None),
+)
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class _Model:
+    id: str
+    label: str  # as the cost report's descriptions name it
+    # US cents per million tokens: uncached input, output, cache read, 5 min cache write, 1 h cache write
+    prices: tuple[int, int, int, int, int]
+
+
+_MODELS: tuple[_Model, ...] = (
+    _Model("claude-sonnet-4-20250514", "Claude Sonnet 4", (300, 1500, 30, 375, 600)),
+    _Model("claude-opus-4-6", "Claude Opus 4.6", (500, 2500, 50, 625, 1000)),
+    _Model("claude-haiku-4-5-20251001", "Claude Haiku 4.5", (100, 500, 10, 125, 200)),
+    # A model newer than any client: it must be shown and summed, not dropped.
+    _Model("claude-fable-5-20261101", "Claude Fable 5", (1000, 5000, 100, 1250, 2000)),
+)
+
+# (cost report token_type, description suffix, tokens per 1000 uncached input tokens), in price order.
+_TOKEN_TYPES: tuple[tuple[str, str, int], ...] = (
+    ("uncached_input_tokens", "Input Tokens", 1000),
+    ("output_tokens", "Output Tokens", 250),
+    ("cache_read_input_tokens", "Cache Read Input Tokens", 3000),
+    ("cache_creation.ephemeral_5m_input_tokens", "5m Cache Write Input Tokens", 400),
+    ("cache_creation.ephemeral_1h_input_tokens", "1h Cache Write Input Tokens", 100),
+)
+
+
+@dataclass(frozen=True)
+class _DemoWorkspace:
+    id: str | None  # None: the Default Workspace, which the API never lists
+    name: str
+    created: date
+    archived: date | None
+    color: str
+    usage: tuple[tuple[str, int], ...]  # (model id, uncached input tokens on an average full weekday)
+    searches: int  # web searches on an average full weekday
+
+
+_WORKSPACES: tuple[_DemoWorkspace, ...] = (
+    _DemoWorkspace(
+        None,
+        "Default Workspace",
+        date(2024, 10, 30),
+        None,
+        "#888888",
+        (("claude-haiku-4-5-20251001", 400_000), ("claude-sonnet-4-20250514", 150_000)),
+        0,
+    ),
+    _DemoWorkspace(
+        "wrkspc_01DemoProduction7Hq2Lk9",
+        "Production",
+        date(2024, 11, 4),
+        None,
+        "#6C5BB9",
+        (
+            ("claude-sonnet-4-20250514", 2_000_000),
+            ("claude-haiku-4-5-20251001", 3_000_000),
+            ("claude-fable-5-20261101", 200_000),
+        ),
+        40,
+    ),
+    _DemoWorkspace(
+        "wrkspc_01DemoResearch4Vb8Nw3x",
+        "Research",
+        date(2025, 1, 13),
+        None,
+        "#2E9E6B",
+        (("claude-opus-4-6", 600_000), ("claude-fable-5-20261101", 300_000)),
+        25,
+    ),
+    _DemoWorkspace(
+        "wrkspc_01DemoClaudeCode9Tz5Rm",
+        "Claude Code",
+        date(2025, 6, 2),
+        None,
+        "#D97757",
+        (("claude-opus-4-6", 900_000), ("claude-sonnet-4-20250514", 700_000)),
+        0,
+    ),
+    _DemoWorkspace(
+        "wrkspc_01DemoStaging2Kd6Pq8Yw",
+        "Staging",
+        date(2025, 3, 17),
+        None,
+        "#3B82C4",
+        (("claude-sonnet-4-20250514", 120_000), ("claude-haiku-4-5-20251001", 200_000)),
+        0,
+    ),
+    _DemoWorkspace(
+        "wrkspc_01DemoLegacyLab3Jm7Xc1",
+        "Legacy Lab",
+        date(2024, 11, 4),
+        date(2025, 12, 1),
+        "#B0B0B0",
+        (("claude-sonnet-4-20250514", 250_000),),
+        0,
+    ),
+)
+
+# (id, email, name, role, added_at)
+_USERS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("user_01DemoJane5Wq8Hx2Lk4Pz7", "jane@example.com", "Jane Doe", "admin", "2024-10-30T23:58:27.427722Z"),
+    ("user_01DemoOmar3Rt6Yb9Nc2Vm5", "omar@example.com", "Omar Haddad", "developer", "2024-11-04T09:12:44Z"),
+    ("user_01DemoLiWei8Gs1Kf4Dj7Qa", "li.wei@example.com", "Li Wei", "developer", "2025-01-13T14:03:10Z"),
+    (
+        "user_01DemoPriya6Mn2Xs5Bt8Ke",
+        "priya@example.com",
+        "Priya Natarajan",
+        "claude_code_user",
+        "2025-03-02T08:30:00Z",
+    ),
+    ("user_01DemoSam4Hw7Ul1Zo3Fi9c", "sam@example.com", "Sam Okafor", "billing", "2025-04-22T16:45:51Z"),
+    ("user_01DemoAna2Pe5Rj8Cy1Tu4n", "ana@example.com", "Ana Souza", "user", "2025-06-02T10:00:00Z"),
+    (
+        "user_01DemoMax9Lq3Wv6Ad2Gh5s",
+        "max@example.com",
+        "Max Müller",
+        "claude_code_user",
+        "2025-09-15T07:20:33Z",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class _Coder:
+    kind: str  # "user_actor" or "api_actor"
+    name: str  # the email address or the API key's name
+    terminal: str
+    remote: bool  # Claude Code on the web: a row of its own
+    usage: tuple[tuple[str, int], ...]  # (model id, input tokens on an average full weekday)
+
+
+_CODERS: tuple[_Coder, ...] = (
+    _Coder(
+        "user_actor",
+        "jane@example.com",
+        "vscode",
+        False,
+        (("claude-opus-4-6", 400_000), ("claude-fable-5-20261101", 60_000)),
+    ),
+    _Coder("user_actor", "jane@example.com", "web", True, (("claude-sonnet-4-20250514", 150_000),)),
+    _Coder("user_actor", "omar@example.com", "iTerm.app", False, (("claude-sonnet-4-20250514", 300_000),)),
+    _Coder(
+        "user_actor",
+        "li.wei@example.com",
+        "tmux",
+        False,
+        (("claude-opus-4-6", 250_000), ("claude-haiku-4-5-20251001", 100_000)),
+    ),
+    _Coder("user_actor", "priya@example.com", "vscode", False, (("claude-sonnet-4-20250514", 500_000),)),
+    _Coder("user_actor", "priya@example.com", "web", True, (("claude-opus-4-6", 120_000),)),
+    _Coder(
+        "user_actor",
+        "max@example.com",
+        "cursor",
+        False,
+        (("claude-haiku-4-5-20251001", 200_000), ("claude-sonnet-4-20250514", 80_000)),
+    ),
+    _Coder("api_actor", "ci-review-bot", "non-interactive", False, (("claude-opus-4-6", 350_000),)),
+    _Coder(
+        "api_actor", "nightly-refactor", "non-interactive", False, (("claude-sonnet-4-20250514", 600_000),)
+    ),
+)
+
+
+class _BadRequest(Exception):
+    """A query the real API refuses with 400 invalid_request_error; the message says which part."""
+
+
+_Query = dict[str, list[str]]
+
+
+def _model(model_id: str) -> _Model:
+    return next(model for model in _MODELS if model.id == model_id)
+
+
+def _spread(*parts: object) -> int:
+    """A stable figure in 0-999 for the parts: the same day and names always get the same one."""
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % 1000
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _known_seconds(day: date, known_until: datetime) -> int:
+    """How much of day (seconds from its midnight) lies before known_until."""
+    return int(min(_DAY_SECONDS, max(0.0, (known_until - _midnight(day)).total_seconds())))
+
+
+def _scaled(average: int, spread: int, seconds: int) -> int:
+    """A full day's figure between 0.5 and 1.5 times average, cut to the part of the day that is known."""
+    return average * (500 + spread) // 1000 * seconds // _DAY_SECONDS
+
+
+def cents_text(units: int) -> str:
+    """Millionths of a cent as the cost report writes amounts: a decimal string in cents, e.g. "12.0"."""
+    whole, fraction = divmod(units, UNITS_PER_CENT)
+    return f"{whole}.{f'{fraction:06d}'.rstrip('0') or '0'}"
+
+
+@dataclass(frozen=True)
+class _Use:
+    """One workspace's use of one model on one day."""
+
+    workspace_id: str | None
+    model: _Model
+    tokens: tuple[int, ...]  # in _TOKEN_TYPES order
+    searches: int
+
+
+def _workspace_busy(workspace: _DemoWorkspace, day: date) -> bool:
+    alive = workspace.created <= day and (workspace.archived is None or day < workspace.archived)
+    return alive and day.weekday() < 5
+
+
+def _day_usage(day: date, known_until: datetime) -> list[_Use]:
+    seconds = _known_seconds(day, known_until)
+    uses: list[_Use] = []
+    for workspace in _WORKSPACES:
+        if seconds == 0 or not _workspace_busy(workspace, day):
+            continue
+        for index, (model_id, average) in enumerate(workspace.usage):
+            tokens = tuple(
+                _scaled(average * per_thousand // 1000, _spread(day, workspace.id, model_id, kind), seconds)
+                for kind, _, per_thousand in _TOKEN_TYPES
+            )
+            # Searches are billed per workspace; the usage report counts them under its first model.
+            searches = _scaled(workspace.searches, _spread(day, workspace.id, "web_search"), seconds)
+            uses.append(_Use(workspace.id, _model(model_id), tokens, searches if index == 0 else 0))
+    return uses
+
+
+@dataclass(frozen=True)
+class _CostItem:
+    workspace_id: str | None
+    description: str
+    cost_type: str
+    token_type: str | None
+    model: str | None
+    units: int  # millionths of a cent
+
+
+def _cost_items(day: date, known_until: datetime) -> list[_CostItem]:
+    items: list[_CostItem] = []
+    for use in _day_usage(day, known_until):
+        for (kind, suffix, _), price, count in zip(_TOKEN_TYPES, use.model.prices, use.tokens, strict=True):
+            if count:
+                description = f"{use.model.label} Usage - {suffix}"
+                items.append(
+                    _CostItem(use.workspace_id, description, "tokens", kind, use.model.id, count * price)
+                )
+        if use.searches:
+            # $10 per 1000 searches: one cent each.
+            units = use.searches * UNITS_PER_CENT
+            items.append(_CostItem(use.workspace_id, "Web Search Usage", "web_search", None, None, units))
+    return items
+
+
+def _cost_results(day: date, known_until: datetime, group_by: frozenset[str]) -> list[dict[str, Any]]:
+    by_description = "description" in group_by
+    sums: dict[tuple[str | None, str | None], int] = {}
+    sample: dict[tuple[str | None, str | None], _CostItem] = {}
+    for item in _cost_items(day, known_until):
+        key = (
+            item.workspace_id if "workspace_id" in group_by else None,
+            item.description if by_description else None,
+        )
+        sums[key] = sums.get(key, 0) + item.units
+        sample.setdefault(key, item)
+    results = []
+    for key, units in sums.items():
+        item = sample[key]
+        per_token = by_description and item.cost_type == "tokens"
+        results.append(
+            {
+                "amount": cents_text(units),
+                "currency": "USD",
+                "workspace_id": key[0],
+                "description": key[1],
+                "cost_type": item.cost_type if by_description else None,
+                "token_type": item.token_type if by_description else None,
+                "model": item.model if by_description else None,
+                "service_tier": "standard" if per_token else None,
+                "context_window": "0-200k" if per_token else None,
+                "inference_geo": None,
+            }
+        )
+    return results
+
+
+def _usage_results(day: date, known_until: datetime, group_by: frozenset[str]) -> list[dict[str, Any]]:
+    sums: dict[tuple[str | None, str | None], list[int]] = {}
+    for use in _day_usage(day, known_until):
+        key = (
+            use.workspace_id if "workspace_id" in group_by else None,
+            use.model.id if "model" in group_by else None,
+        )
+        totals = sums.setdefault(key, [0] * (len(_TOKEN_TYPES) + 1))
+        for index, count in enumerate((*use.tokens, use.searches)):
+            totals[index] += count
+    results = []
+    for (workspace_id, model_id), (uncached, output, read, write_5m, write_1h, searches) in sums.items():
+        result: dict[str, Any] = {
+            "uncached_input_tokens": uncached,
+            "cache_creation": {"ephemeral_1h_input_tokens": write_1h, "ephemeral_5m_input_tokens": write_5m},
+            "cache_read_input_tokens": read,
+            "output_tokens": output,
+            "server_tool_use": {"web_search_requests": searches},
+            "model": model_id,
+            "workspace_id": workspace_id,
+            "api_key_id": None,
+            "service_tier": None,
+            "context_window": None,
+            "inference_geo": None,
+        }
+        result.update((name, value) for name, value in _USAGE_FIXED_DIMENSIONS if name in group_by)
+        results.append(result)
+    return results
+
+
+def _code_model_entry(day: date, coder: _Coder, model_id: str, average: int, seconds: int) -> dict[str, Any]:
+    model = _model(model_id)
+    used = _scaled(average, _spread(day, coder.name, coder.remote, model_id), seconds)
+    tokens = {"input": used, "output": used // 4, "cache_read": used * 3, "cache_creation": used * 2 // 5}
+    units = sum(count * price for count, price in zip(tokens.values(), model.prices, strict=False))
+    cents = (Decimal(units) / UNITS_PER_CENT).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    # A JSON number as the API sends it: whole cents as an integer, otherwise two decimals.
+    amount: int | float = int(cents) if cents == cents.to_integral_value() else float(cents)
+    return {"model": model.id, "tokens": tokens, "estimated_cost": {"currency": "USD", "amount": amount}}
+
+
+def _code_record(day: date, coder: _Coder, breakdown: list[dict[str, Any]], seconds: int) -> dict[str, Any]:
+    spread = _spread(day, coder.name, coder.remote)
+
+    def part(full_day: int) -> int:
+        return full_day * seconds // _DAY_SECONDS
+
+    actor_key = "email_address" if coder.kind == "user_actor" else "api_key_name"
+    return {
+        "date": _rfc3339(_midnight(day)),
+        "actor": {"type": coder.kind, actor_key: coder.name},
+        "organization_id": DEMO_ORGANIZATION_ID,
+        "customer_type": "api",
+        "terminal_type": coder.terminal,
+        "is_remote": coder.remote,
+        "core_metrics": {
+            "num_sessions": max(1, part(2 + spread % 6)),
+            "lines_of_code": {"added": part(400 + spread * 2), "removed": part(150 + spread)},
+            "commits_by_claude_code": part(spread % 9),
+            "pull_requests_by_claude_code": part(spread % 3),
+        },
+        "tool_actions": {
+            "edit_tool": {"accepted": part(20 + spread % 40), "rejected": part(spread % 5)},
+            "multi_edit_tool": {"accepted": part(spread % 15), "rejected": part(spread % 3)},
+            "write_tool": {"accepted": part(spread % 10), "rejected": part(spread % 2)},
+            "notebook_edit_tool": {"accepted": part(spread % 4), "rejected": 0},
+        },
+        "model_breakdown": breakdown,
+    }
+
+
+def _claude_code_records(day: date, known_until: datetime) -> list[dict[str, Any]]:
+    seconds = _known_seconds(day, known_until)
+    if seconds == 0 or day.weekday() >= 5:
+        return []
+    records = []
+    for coder in _CODERS:
+        entries = [
+            _code_model_entry(day, coder, model_id, average, seconds) for model_id, average in coder.usage
+        ]
+        breakdown = [entry for entry in entries if entry["tokens"]["input"] > 0]
+        if breakdown:
+            records.append(_code_record(day, coder, breakdown, seconds))
+    return records
+
+
+# -- Admin API query handling ------------------------------------------------------------------------
+
+
+def _one(query: _Query, name: str) -> str | None:
+    values = query.get(name)
+    return values[-1] if values else None
+
+
+def _int_param(query: _Query, name: str, default: int, maximum: int) -> int:
+    text = _one(query, name)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise _BadRequest(f"{name}: Input should be a valid integer") from None
+    if not 1 <= value <= maximum:
+        raise _BadRequest(f"{name}: Input should be between 1 and {maximum}")
+    return value
+
+
+def _instant_param(query: _Query, name: str) -> datetime | None:
+    text = _one(query, name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _BadRequest(f"{name}: Input should be a valid RFC 3339 datetime") from None
+    if moment.tzinfo is None:
+        raise _BadRequest(f"{name}: Input should have a timezone")
+    return moment.astimezone(UTC)
+
+
+def _page_token(value: str) -> str:
+    # Opaque to clients; the documented example is "page_" and a base64 timestamp.
+    return "page_" + base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def _page_value(query: _Query) -> str | None:
+    token = _one(query, "page")
+    if token is None:
+        return None
+    try:
+        return base64.b64decode(token.removeprefix("page_"), validate=True).decode("utf-8")
+    except ValueError:
+        raise _BadRequest("page: Invalid page token") from None
+
+
+def _cap(limit: int, page_cap: int | None) -> int:
+    return limit if page_cap is None else max(1, min(limit, page_cap))
+
+
+@dataclass(frozen=True)
+class _ReportRequest:
+    first_day: date  # first bucket of this page
+    end: datetime  # buckets starting before this are served: min(ending_at, now)
+    limit: int
+    group_by: frozenset[str]
+
+
+def _report_request(
+    query: _Query, now: datetime, groups: frozenset[str], page_cap: int | None
+) -> _ReportRequest:
+    start = _instant_param(query, "starting_at")
+    if start is None:
+        raise _BadRequest("starting_at: Field required")
+    ending = _instant_param(query, "ending_at")
+    if ending is not None and ending <= start:
+        raise _BadRequest("ending_at: must be after starting_at")
+    if _one(query, "bucket_width") not in (None, "1d"):
+        raise _BadRequest("bucket_width: the demo server serves only 1d")
+    group_by = frozenset(query.get("group_by[]", ()))
+    if group_by - groups:
+        raise _BadRequest(f"group_by[]: Input should be one of {', '.join(sorted(groups))}")
+    limit = _int_param(query, "limit", *_REPORT_LIMITS)
+    first_day = start.date()
+    page = _page_value(query)
+    if page is not None:
+        if not _DATE_ONLY.match(page[:10]) or date.fromisoformat(page[:10]) < first_day:
+            raise _BadRequest("page: Invalid page token")
+        first_day = date.fromisoformat(page[:10])
+    end = now if ending is None else min(ending, now)
+    return _ReportRequest(first_day, end, _cap(limit, page_cap), group_by)
+
+
+def _report_page(
+    request: _ReportRequest, results: Callable[[date, frozenset[str]], list[dict[str, Any]]]
+) -> dict[str, Any]:
+    data: list[dict[str, Any]] = []
+    day = request.first_day
+    # Every day gets a bucket, idle ones with an empty results list, as the API documents.
+    while len(data) < request.limit and _midnight(day) < request.end:
+        following = day + timedelta(days=1)
+        data.append(
+            {
+                "starting_at": _rfc3339(_midnight(day)),
+                "ending_at": _rfc3339(_midnight(following)),
+                "results": results(day, request.group_by),
+            }
+        )
+        day = following
+    more = _midnight(day) < request.end
+    return {
+        "data": data,
+        "has_more": more,
+        "next_page": _page_token(_rfc3339(_midnight(day))) if more else None,
+    }
+
+
+def _id_page(items: list[dict[str, Any]], query: _Query, page_cap: int | None) -> dict[str, Any]:
+    limit = _cap(_int_param(query, "limit", 20, 1000), page_cap)
+    ids = [item["id"] for item in items]
+    after, before = _one(query, "after_id"), _one(query, "before_id")
+    cursor = after if after is not None else before
+    if cursor is not None and cursor not in ids:
+        raise _BadRequest("after_id or before_id: no such object")
+    if after is not None:
+        begin = ids.index(after) + 1
+        chunk, more = items[begin : begin + limit], begin + limit < len(items)
+    elif before is not None:
+        stop = ids.index(before)
+        chunk, more = items[max(0, stop - limit) : stop], stop - limit > 0
+    else:
+        chunk, more = items[:limit], limit < len(items)
+    return {
+        "data": chunk,
+        "first_id": chunk[0]["id"] if chunk else None,
+        "last_id": chunk[-1]["id"] if chunk else None,
+        "has_more": more,
+    }
+
+
+def _users_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    users = [
+        {"id": user_id, "added_at": added, "email": email, "name": name, "role": role, "type": "user"}
+        for user_id, email, name, role, added in _USERS
+    ]
+    email = _one(query, "email")
+    roles = query.get("roles[]")
+    chosen = [
+        u for u in users if (email is None or u["email"] == email) and (not roles or u["role"] in roles)
+    ]
+    return _id_page(chosen, query, page_cap)
+
+
+def _workspaces_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    archived = (_one(query, "include_archived") or "false").lower()
+    if archived not in ("true", "false"):
+        raise _BadRequest("include_archived: Input should be a valid boolean")
+    listed = [
+        {
+            "id": workspace.id,
+            "name": workspace.name,
+            "type": "workspace",
+            "created_at": _rfc3339(_midnight(workspace.created)),
+            "archived_at": _rfc3339(_midnight(workspace.archived)) if workspace.archived else None,
+            "display_color": workspace.color,
+        }
+        for workspace in _WORKSPACES
+        if workspace.id is not None and (workspace.archived is None or archived == "true")
+    ]
+    return _id_page(listed, query, page_cap)
+
+
+def _organization(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    return {"id": DEMO_ORGANIZATION_ID, "name": "Demo Org", "type": "organization"}
+
+
+def _cost_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    request = _report_request(query, now, _COST_GROUPS, page_cap)
+    return _report_page(request, lambda day, group_by: _cost_results(day, now, group_by))
+
+
+def _messages_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    request = _report_request(query, now, _USAGE_GROUPS, page_cap)
+    return _report_page(request, lambda day, group_by: _usage_results(day, now, group_by))
+
+
+def _claude_code_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    text = _one(query, "starting_at")
+    if text is None or not _DATE_ONLY.match(text):
+        raise _BadRequest("starting_at: Input should be a date in YYYY-MM-DD format")
+    day = date.fromisoformat(text)
+    limit = _cap(_int_param(query, "limit", 20, 1000), page_cap)
+    # "Only data older than 1 hour is included."
+    records = _claude_code_records(day, now - timedelta(hours=1))
+    offset = 0
+    page = _page_value(query)
+    if page is not None:
+        page_day, _, number = page.partition("#")
+        if page_day != text or not number.isdigit():
+            raise _BadRequest("page: Invalid page token")
+        offset = int(number)
+    more = offset + limit < len(records)
+    return {
+        "data": records[offset : offset + limit],
+        "has_more": more,
+        "next_page": _page_token(f"{text}#{offset + limit}") if more else None,
+    }
+
+
+_AdminRoute = Callable[[_Query, datetime, int | None], dict[str, Any]]
+
+
 class _HTTPServer(ThreadingHTTPServer):
     # server_close() would otherwise join every handler thread, including ones parked on an idle
     # keep-alive connection of a client that never hangs up; stop() shuts those sockets down instead.
@@ -471,9 +1109,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         # Always drain the body, or its bytes would be read as the next request on this connection.
         body = self.rfile.read(length) if length > 0 else b""
-        path = urllib.parse.urlsplit(self.path).path
+        target = urllib.parse.urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.demo.answer(self.command, path, headers, body)
+        response = self.server.demo.answer(self.command, target.path, headers, body, target.query)
         if response.delay > 0 and self.server.demo.pause(response.delay):
             self.close_connection = True
             return
@@ -489,10 +1127,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class DemoServer:
-    """Loopback stand-in for api.anthropic.com's /api/oauth/* and the platform token endpoint."""
+    """Loopback stand-in for api.anthropic.com's /api/oauth/* and Admin API, and the token endpoint."""
 
     DEMO_ACCESS_TOKEN = "sk-ant-oat01-demo-access-token"
     DEMO_REFRESH_TOKEN = "sk-ant-ort01-demo-refresh-token"
+    DEMO_ADMIN_KEY = "sk-ant-admin01-demo-admin-key"
 
     def __init__(
         self,
@@ -502,15 +1141,21 @@ class DemoServer:
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
         port: int = 0,
+        admin_scenario: str = "normal",
     ) -> None:
         _check_scenario(scenario)
+        _check_admin_scenario(admin_scenario)
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = speed
         self.slow_seconds = 3.0
         self.valid_access_tokens: set[str] = {self.DEMO_ACCESS_TOKEN}
         self.valid_refresh_tokens: set[str] = {self.DEMO_REFRESH_TOKEN}
+        self.valid_admin_keys: set[str] = {self.DEMO_ADMIN_KEY}
+        # The most items or buckets one Admin API page holds whatever limit was asked; None: as asked.
+        self.admin_page_cap: int | None = None
         self._scenario = scenario
+        self._admin_scenario = admin_scenario
         self._clock = clock
         self._address = (host, port)
         self._started_at = clock()
@@ -552,6 +1197,26 @@ class DemoServer:
             "html_ok": lambda: DemoResponse(200, _CAPTIVE_PAGE, (("Content-Type", _HTML),)),
             "truncated": self._truncated,
             "slow": lambda: replace(_json_response(200, self.rising_body()), delay=self.slow_seconds),
+        }
+        self._admin_failures: dict[str, Callable[[], DemoResponse]] = {
+            "rate_limited": lambda: _envelope(
+                429, "rate_limit_error", _RATE_LIMIT_MESSAGE, headers=(("retry-after", "60"),)
+            ),
+            "unauthorized": _invalid_admin_key,
+            "forbidden": lambda: _envelope(
+                403,
+                "permission_error",
+                "Your API key does not have permission to use the specified resource.",
+            ),
+            "server_error": lambda: _envelope(500, "api_error", "Internal server error"),
+        }
+        self._admin_routes: dict[str, _AdminRoute] = {
+            ORGANIZATION_PATH: _organization,
+            USERS_PATH: _users_page,
+            WORKSPACES_PATH: _workspaces_page,
+            COST_REPORT_PATH: _cost_page,
+            MESSAGES_REPORT_PATH: _messages_page,
+            CLAUDE_CODE_REPORT_PATH: _claude_code_page,
         }
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -609,6 +1274,15 @@ class DemoServer:
         _check_scenario(name)
         self._scenario = name
 
+    @property
+    def admin_scenario(self) -> str:
+        """How the Admin API endpoints answer: "normal" or one of the failures of ADMIN_SCENARIOS."""
+        return self._admin_scenario
+
+    def set_admin_scenario(self, name: str) -> None:
+        _check_admin_scenario(name)
+        self._admin_scenario = name
+
     def queue(self, path: str, *responses: DemoResponse) -> None:
         """One-shot answers for path, served first-in first-out before any rule or scenario."""
         with self._lock:
@@ -640,16 +1314,20 @@ class DemoServer:
         """Wait up to seconds; True when the server is stopping meanwhile."""
         return self._stopping.wait(seconds)
 
-    def answer(self, method: str, path: str, headers: dict[str, str], body: bytes) -> DemoResponse:
+    def answer(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, query: str = ""
+    ) -> DemoResponse:
         if path.startswith("/_demo/"):
             return self._control(method, path, body)
         with self._lock:
-            self._recorded.append(RecordedRequest(method, path, dict(headers), body, self._clock()))
+            self._recorded.append(RecordedRequest(method, path, dict(headers), body, self._clock(), query))
             waiting = self._queued.get(path)
             if waiting:
                 return waiting.popleft()
         if method == "GET" and path in (USAGE_PATH, PROFILE_PATH):
             return self._oauth_api(path, headers)
+        if method == "GET" and path in self._admin_routes:
+            return self._admin_api(path, headers, query)
         if method == "POST" and path == TOKEN_PATH:
             return self._refresh(headers, body)
         return _envelope(404, "not_found_error", f"Not found: {method} {path}")
@@ -666,6 +1344,24 @@ class DemoServer:
         if path == PROFILE_PATH and scenario not in _FAILING_SCENARIOS:
             return _json_response(200, json.loads(_PROFILE))
         return self._usage_answers[scenario]()
+
+    def _admin_api(self, path: str, headers: dict[str, str], query: str) -> DemoResponse:
+        if headers.get("x-api-key") not in self.valid_admin_keys:
+            return _invalid_admin_key()
+        if headers.get("anthropic-version") != ADMIN_API_VERSION:
+            return _envelope(
+                400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
+            )
+        failure = self._admin_failures.get(self._admin_scenario)
+        if failure is not None:
+            return failure()
+        params = urllib.parse.parse_qs(query, keep_blank_values=True)
+        now = datetime.fromtimestamp(self._clock(), tz=UTC)
+        try:
+            payload = self._admin_routes[path](params, now, self.admin_page_cap)
+        except _BadRequest as exc:
+            return _envelope(400, "invalid_request_error", str(exc))
+        return _json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))
 
     def _refresh(self, headers: dict[str, str], body: bytes) -> DemoResponse:
         fields = _token_fields(headers.get("content-type", ""), body)
@@ -719,6 +1415,13 @@ class DemoServer:
             except (ValueError, KeyError, TypeError) as exc:
                 return _envelope(400, "invalid_request_error", str(exc))
             return _json_response(200, {"scenario": name})
+        if method == "POST" and path == "/_demo/admin_scenario":
+            try:
+                name = json.loads(body)["scenario"]
+                self.set_admin_scenario(name)
+            except (ValueError, KeyError, TypeError) as exc:
+                return _envelope(400, "invalid_request_error", str(exc))
+            return _json_response(200, {"admin_scenario": name})
         if method == "GET" and path == "/_demo/requests":
             # Authorization values stay out: this list is printed by subprocess tests.
             listing = [
@@ -734,13 +1437,33 @@ def _check_scenario(name: str) -> None:
         raise ValueError(f"unknown demo scenario {name!r}; known: {', '.join(SCENARIOS)}")
 
 
-def _envelope(status: int, kind: str, message: str, *, details: bool = False) -> DemoResponse:
+def _check_admin_scenario(name: str) -> None:
+    if name not in ADMIN_SCENARIOS:
+        raise ValueError(f"unknown admin scenario {name!r}; known: {', '.join(ADMIN_SCENARIOS)}")
+
+
+def _envelope(
+    status: int,
+    kind: str,
+    message: str,
+    *,
+    details: bool = False,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> DemoResponse:
     error: dict[str, Any] = {"type": kind, "message": message}
     if details:
         error["details"] = {"error_visibility": "user_facing"}
+    request_id = "req_demo" + secrets.token_hex(8)
     return _json_response(
-        status, {"type": "error", "error": error, "request_id": "req_demo" + secrets.token_hex(8)}
+        status,
+        {"type": "error", "error": error, "request_id": request_id},
+        (("request-id", request_id), *headers),
     )
+
+
+def _invalid_admin_key() -> DemoResponse:
+    # Like the real API, the answer never repeats the key it was given.
+    return _envelope(401, "authentication_error", "invalid x-api-key")
 
 
 def _invalid_bearer() -> DemoResponse:
@@ -758,6 +1481,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """`python -m tray_app.demo`: serve until SIGTERM/SIGINT, after printing the base URL on one line."""
     parser = argparse.ArgumentParser(prog="python -m tray_app.demo", description=__doc__)
     parser.add_argument("--scenario", choices=SCENARIOS, default="rising")
+    parser.add_argument("--admin-scenario", choices=ADMIN_SCENARIOS, default="normal")
     parser.add_argument("--speed", type=_positive_float, default=1.0, help="virtual seconds per real second")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
@@ -768,7 +1492,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with DemoServer(args.scenario, speed=args.speed, port=args.port) as server:
+    with DemoServer(
+        args.scenario, speed=args.speed, port=args.port, admin_scenario=args.admin_scenario
+    ) as server:
         print(server.base_url, flush=True)
         # A short timeout keeps the main thread responsive to signals on every platform.
         while not stopping.wait(0.5):

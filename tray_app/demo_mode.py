@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
-from tray_app.config import Paths, Settings
+from tray_app.config import ConsoleSettings, Paths, Settings
 from tray_app.core.parse import parse_usage
 from tray_app.core.timeparse import from_epoch
 from tray_app.demo import DemoServer, rising_usage_body
@@ -71,6 +72,14 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                 token_url=server.token_url,
                 claude_config_dir=root / "claude",
                 token_refresh="off",
+                # Console mode too, on the same simulated servers: the demo shows both at once.
+                console=ConsoleSettings(
+                    admin_api_key=DemoServer.DEMO_ADMIN_KEY,
+                    user_email="jane@example.com",
+                    budget=Decimal(3000),
+                    workspace_budgets={"Research": Decimal(800)},
+                    poll_seconds=max(1.0, min(settings.console.poll_seconds, 600 / speed)),
+                ),
                 # A loopback server needs no politeness; a fast poll lets a sped-up demo move visibly.
                 code_poll_seconds=max(0.2, min(settings.code_poll_seconds, 300 / speed)),
             )

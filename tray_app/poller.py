@@ -9,7 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
+from tray_app.core.backoff import rate_limit_pause
+from tray_app.core.console import ConsoleReport
 from tray_app.core.errors import (
     AuthError,
     AuthKind,
@@ -41,8 +44,6 @@ logger = logging.getLogger(__name__)
 BACKOFF_SCOPE = "code_usage"
 # Another process (a second `status`, the tray) fetched this recently: share its answer.
 SHARED_FRESHNESS = timedelta(seconds=10)
-DEFAULT_RATE_LIMIT_PAUSE = 300.0
-MAX_SERVER_PAUSE = 6 * 3600.0
 PROFILE_MAX_AGE = timedelta(hours=24)
 REFRESH_MARGIN = timedelta(minutes=5)
 RECENT_HISTORY = timedelta(hours=24)
@@ -60,17 +61,6 @@ _AUTH_MESSAGES = {
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def rate_limit_pause(retry_after: float | None, strikes: int) -> float:
-    """Seconds to stay away after the strikes-th 429 in a row.
-
-    Retry-After is honoured; 0 (what the server sends to agents it distrusts) and repeated 429s
-    get an escalating floor so we never hammer it.
-    """
-    floor = min(60.0 * 2 ** (strikes - 1), 3600.0)
-    asked = DEFAULT_RATE_LIMIT_PAUSE if retry_after is None else retry_after
-    return float(min(max(asked, floor), MAX_SERVER_PAUSE))
 
 
 def _fingerprint(token: str) -> str:
@@ -290,10 +280,19 @@ class PollTiming:
     unchanged_before_slowing: int = 4  # polls with identical figures before each doubling
     repaint: float = 30.0  # countdowns in the menu are redrawn at least this often
     suspend_jump: float = 60.0  # wall clock ahead of the monotonic clock by this much: we slept
+    console_interval: float = 120.0  # Console mode: the cost report, which is polite at once a minute
 
 
 def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
     return tuple((item.window.id, item.window.utilization) for item in report.windows)
+
+
+class ConsoleSource(Protocol):
+    """What the poller needs of Console mode (tray_app.console_monitor.ConsoleMonitor)."""
+
+    def refresh(self) -> ConsoleReport: ...
+
+    def stored_report(self) -> ConsoleReport: ...
 
 
 class Poller:
@@ -301,19 +300,24 @@ class Poller:
 
     def __init__(
         self,
-        monitor: CodeMonitor,
-        present: Callable[[CodeReport], ViewModel],
+        monitor: CodeMonitor | None,
+        present: Callable[[CodeReport | None, ConsoleReport | None], ViewModel],
         publish: Callable[[ViewModel], None],
         timing: PollTiming,
         *,
+        console: ConsoleSource | None = None,
         on_report: Callable[[CodeReport], object] | None = None,
+        on_console: Callable[[ConsoleReport], object] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self._monitor = monitor
+        self._console = console
         self._present = present
         self._publish = publish
-        self._on_report = on_report  # the alert rules: called once per poll, not on repaints
+        # The alert rules: called once per fresh poll, never on repaints.
+        self._on_report = on_report
+        self._on_console = on_console
         self._timing = timing
         self._monotonic = monotonic
         self._wall = wall
@@ -322,7 +326,9 @@ class Poller:
         self._lock = threading.Lock()
         self._force = False
         self._report: CodeReport | None = None
+        self._console_report: ConsoleReport | None = None
         self._next_poll = monotonic()  # the first tick polls
+        self._next_console = monotonic()
         self._unchanged = 0
         self._failures = 0
         self._clocks = (monotonic(), wall())
@@ -332,10 +338,17 @@ class Poller:
     def report(self) -> CodeReport | None:
         return self._report
 
+    @property
+    def console_report(self) -> ConsoleReport | None:
+        return self._console_report
+
     def show_stored(self) -> None:
         """Publish the last stored figures (marked stale) before the first poll answers."""
-        self._report = self._monitor.stored_report(timedelta(0))
-        self._publish(self._present(self._report))
+        if self._monitor is not None:
+            self._report = self._monitor.stored_report(timedelta(0))
+        if self._console is not None:
+            self._console_report = self._console.stored_report()
+        self._publish(self._present(self._report, self._console_report))
 
     def refresh_now(self) -> None:
         """Poll at once (a shared back-off still holds: the monitor answers from the database)."""
@@ -348,15 +361,36 @@ class Poller:
         self._wake.set()
 
     def tick(self) -> float:
-        """One step: poll if due, then present and publish. Returns the seconds until the next step."""
+        """One step: poll what is due, then present and publish. Returns the seconds until the next step."""
         now = self._monotonic()
         with self._lock:
             forced, self._force = self._force, False
-        if forced or self._slept(now) or now >= self._next_poll:
-            self._poll(forced, now)
-        if self._report is not None:
-            self._publish(self._present(self._report))
-        return max(0.0, min(self._timing.repaint, self._next_poll - self._monotonic()))
+        slept = self._slept(now)
+        if self._monitor is not None and (forced or slept or now >= self._next_poll):
+            self._poll(self._monitor, forced, now)
+        if self._console is not None and (forced or slept or now >= self._next_console):
+            self._refresh_console(self._console, now)
+        self._publish(self._present(self._report, self._console_report))
+        due = [self._timing.repaint]
+        if self._monitor is not None:
+            due.append(self._next_poll - self._monotonic())
+        if self._console is not None:
+            due.append(self._next_console - self._monotonic())
+        return max(0.0, min(due))
+
+    def _refresh_console(self, console: ConsoleSource, now: float) -> None:
+        try:
+            report = console.refresh()
+        except Exception:
+            logger.exception("console refresh failed unexpectedly")
+            previous = self._console_report
+            report = ConsoleReport(CodeStatus.ERROR, "internal error: see the log file", None, None, None)
+            if previous is not None:
+                report = replace(previous, status=CodeStatus.ERROR, message=report.message)
+        self._console_report = report
+        self._next_console = now + self._timing.console_interval
+        if self._on_console is not None:
+            self._on_console(report)
 
     def _slept(self, now: float) -> bool:
         # Across a suspend the monotonic clock stands still while the wall clock moves on.
@@ -365,10 +399,10 @@ class Poller:
         self._clocks = (now, wall)
         return (wall - last_wall) - (now - last_mono) > self._timing.suspend_jump
 
-    def _poll(self, forced: bool, now: float) -> None:
+    def _poll(self, monitor: CodeMonitor, forced: bool, now: float) -> None:
         previous = self._report
         try:
-            report = self._monitor.poll(force=forced)
+            report = monitor.poll(force=forced)
         except Exception:
             # The thread must outlive any bug in one poll; the state shows it, the log has the details.
             logger.exception("poll failed unexpectedly")
@@ -383,7 +417,7 @@ class Poller:
 
     def _delay(self, report: CodeReport, previous: CodeReport | None) -> float:
         timing = self._timing
-        if report.status is CodeStatus.RATE_LIMITED:
+        if report.status is CodeStatus.RATE_LIMITED and self._monitor is not None:
             until = self._monitor.backoff_until()
             if until is not None:
                 return max(timing.interval, until.timestamp() - self._wall())

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, CodeStatus
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
@@ -67,8 +68,8 @@ def harness(tmp_path: Path, claude_dir: Path) -> Iterator[Harness]:
             store, ClaudeCredentialStore(claude_dir), CodeApi(http, server.base_url, "2.1.0"), None, clock.now
         )
 
-        def show(report: CodeReport) -> ViewModel:
-            return present(report, clock.now(), UTC, ViewOptions())
+        def show(report: CodeReport | None, console: ConsoleReport | None = None) -> ViewModel:
+            return present(report, clock.now(), UTC, ViewOptions(), console)
 
         poller = Poller(
             monitor,
@@ -196,6 +197,7 @@ def test_offline_keeps_the_last_figure_and_says_so(harness: Harness) -> None:
 def test_an_unexpected_error_changes_state_and_the_thread_goes_on(harness: Harness) -> None:
     harness.poller.tick()
     broken = harness.poller._monitor  # noqa: SLF001
+    assert broken is not None
     original = broken.poll
 
     def explode(force: bool = False) -> CodeReport:
@@ -221,7 +223,7 @@ def test_thread_starts_polls_and_stops_quickly(tmp_path: Path, claude_dir: Path)
         )
         poller = Poller(
             monitor,
-            lambda r: present(r, datetime.now(UTC), UTC, ViewOptions()),
+            lambda r, c: present(r, datetime.now(UTC), UTC, ViewOptions(), c),
             published.append,
             PollTiming(),
         )

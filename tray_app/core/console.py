@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from tray_app.core.models import CodeStatus
+
 
 @dataclass(frozen=True)
 class Organization:
@@ -237,3 +239,14 @@ def summarize(
         my_claude_code_cost=mine,
         daily=tuple(sorted(daily.items())),
     )
+
+
+@dataclass(frozen=True)
+class ConsoleReport:
+    """The outcome of a Console refresh (or a read of the cache), ready to present."""
+
+    status: CodeStatus
+    message: str | None
+    organization: str | None
+    updated_at: datetime | None
+    figures: MonthFigures | None

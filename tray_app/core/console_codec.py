@@ -55,7 +55,9 @@ def lines_from_json(kind: str, rows: object) -> list[Any]:
         if not isinstance(row, Mapping):
             raise ShapeError(f"a stored {kind} row is not an object")
         try:
-            values = {name: _field(line_type, name, row[name]) for name in line_type.__annotations__}
+            values: dict[str, Any] = {
+                name: _field(line_type, name, row[name]) for name in line_type.__annotations__
+            }
         except (KeyError, ValueError, InvalidOperation) as exc:
             raise ShapeError(f"a stored {kind} row is malformed ({type(exc).__name__})") from None
         lines.append(line_type(**values))

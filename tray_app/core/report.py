@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.models import (
     Account,
@@ -19,6 +21,7 @@ from tray_app.core.models import (
 from tray_app.core.timeparse import iso_utc
 
 JSON_SCHEMA_VERSION = 1
+_CENT = Decimal("0.01")
 _CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
@@ -90,14 +93,117 @@ def code_report_json(report: CodeReport) -> dict[str, Any]:
     }
 
 
-def status_document(code: CodeReport | None, generated_at: datetime) -> dict[str, Any]:
+def money(amount: Decimal | None) -> float | None:
+    """A JSON number in major units, rounded to cents (exact sums are kept as Decimal until here)."""
+    return None if amount is None else float(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def console_report_json(report: ConsoleReport) -> dict[str, Any]:
+    """The "console" object of `status --json`."""
+    figures = report.figures
+    document: dict[str, Any] = {
+        "status": report.status.value,
+        "message": report.message,
+        "organization": report.organization,
+        "updated_at": _iso(report.updated_at),
+        "month": None,
+        "currency": "USD",
+        "mtd_cost": None,
+        "projected_month_end_cost": None,
+        "budget": None,
+        "by_model": [],
+        "workspaces": [],
+        "my_email": None,
+        "my_claude_code_cost": None,
+    }
+    if figures is None:
+        return document
+    document.update(
+        month=figures.month,
+        currency=figures.currency,
+        mtd_cost=money(figures.mtd_cost),
+        projected_month_end_cost=money(figures.projected_month_end_cost),
+        budget=money(figures.budget),
+        by_model=[
+            {
+                "model": m.model,
+                "cost": money(m.cost),
+                "input_tokens": m.input_tokens,
+                "output_tokens": m.output_tokens,
+                "cache_read_input_tokens": m.cache_read_input_tokens,
+                "cache_creation_input_tokens": m.cache_creation_input_tokens,
+            }
+            for m in figures.by_model
+        ],
+        workspaces=[
+            {"id": w.id, "name": w.name, "cost": money(w.cost), "budget": money(w.budget)}
+            for w in figures.workspaces
+        ],
+        my_email=figures.my_email,
+        my_claude_code_cost=money(figures.my_claude_code_cost),
+    )
+    return document
+
+
+def status_document(
+    code: CodeReport | None, generated_at: datetime, console: ConsoleReport | None = None
+) -> dict[str, Any]:
     """The whole `status --json` document."""
     return {
         "schema": JSON_SCHEMA_VERSION,
         "generated_at": iso_utc(generated_at),
         "code": None if code is None else code_report_json(code),
-        "console": None,
+        "console": None if console is None else console_report_json(console),
     }
+
+
+def month_phrase(figures: MonthFigures, tz: tzinfo) -> str:
+    """'This month: $1,234.56 · projected $2,100 by Nov 30 · budget $3,000 (41 %)'."""
+    text = f"This month: {format_money(float(figures.mtd_cost), figures.currency)}"
+    if figures.projected_month_end_cost is not None:
+        last_day = datetime.strptime(figures.month + "-01", "%Y-%m-%d") + timedelta(days=32)
+        last_day = last_day.replace(day=1) - timedelta(days=1)
+        projected = format_money(float(figures.projected_month_end_cost), figures.currency).split(".")[0]
+        text += f" · projected {projected} by {last_day:%b} {last_day.day}"
+    if figures.budget is not None:
+        share = figures.mtd_cost / figures.budget * 100
+        text += f" · budget {format_money(float(figures.budget), figures.currency)} ({share:.0f} %)"
+    return text
+
+
+def console_lines(report: ConsoleReport, now: datetime, tz: tzinfo) -> list[str]:
+    """The Console figures as lines of text, shared by `status` and the tray menu."""
+    figures = report.figures
+    if figures is None:
+        return []
+    lines = [month_phrase(figures, tz)]
+    for model in figures.by_model:
+        lines.append(f"    {model.model}: {format_money(float(model.cost), figures.currency)}")
+    for workspace in figures.workspaces:
+        spent = format_money(float(workspace.cost), figures.currency)
+        if workspace.budget is not None:
+            spent += f" of {format_money(float(workspace.budget), figures.currency)}"
+        label = workspace.name if workspace.id is None else f"Workspace {workspace.name}"
+        lines.append(f"    {label}: {spent}")
+    if figures.my_claude_code_cost is not None:
+        mine = format_money(float(figures.my_claude_code_cost), figures.currency)
+        lines.append(f"Your Claude Code usage: {mine} ({figures.my_email})")
+    return lines
+
+
+def console_status_line(report: ConsoleReport, now: datetime) -> str:
+    if report.status is CodeStatus.OK and report.updated_at is not None:
+        return f"Updated {format_age(now - report.updated_at)}"
+    return report.message or report.status.value.replace("_", " ")
+
+
+def render_console_text(report: ConsoleReport, now: datetime, tz: tzinfo) -> str:
+    """The Console part of `status`."""
+    head = "Console" + (f" · {report.organization}" if report.organization else "")
+    lines = [head, console_status_line(report, now), "", *console_lines(report, now, tz)]
+    if report.figures is None:
+        lines.append("No spend figures yet.")
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def format_duration(delta: timedelta) -> str:

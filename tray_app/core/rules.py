@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
+from decimal import Decimal
 from enum import StrEnum
 
+from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import FIVE_HOUR, CodeReport, CodeStatus, ExtraUsage, UsageWindow, WindowReport
 from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
 
@@ -27,6 +29,7 @@ class AlertKind(StrEnum):
     RESET = "reset"
     FAILURE = "failure"
     EXTRA_USAGE = "extra_usage"
+    BUDGET = "budget"
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,8 @@ class AlertRules:
     reset_after_peak: float = 90.0  # announce a reset only when the ended period got this high
     failures_after: int = 3
     extra_usage_amounts: tuple[float, ...] = ()
+    budget_ladder: tuple[float, ...] = (50.0, 80.0, 100.0)  # percent of a Console budget
+    budget_projection: bool = True
 
     def ladder_for(self, window_id: str) -> tuple[float, ...]:
         return self.ladders.get(window_id, self.ladder)
@@ -261,7 +266,7 @@ FORGET_AFTER = timedelta(days=40)
 def _key_is_current(key: str, state: RulesState, now: datetime) -> bool:
     kind, _, rest = key.partition(":")
     cutoff = now - FORGET_AFTER
-    if kind == "extra":
+    if kind in ("extra", "budget", "budget-projection"):
         month = rest.partition(":")[0]
         return month >= f"{cutoff:%Y-%m}"
     if kind == "failure":
@@ -278,3 +283,55 @@ def forget_old(state: RulesState, now: datetime) -> RulesState:
     """Drop fired keys of periods, episodes and months long over, so the stored state stays small."""
     kept = frozenset(key for key in state.fired if _key_is_current(key, state, now))
     return state if kept == state.fired else replace(state, fired=kept)
+
+
+def _budget_alert(
+    name: str, spent: Decimal, budget: Decimal, figures: MonthFigures, state: RulesState, rules: AlertRules
+) -> tuple[RulesState, list[Alert]]:
+    """Thresholds of one budget (the organization's, or a workspace's), once per month."""
+    share = spent / budget * 100
+    crossed = [t for t in rules.budget_ladder if share >= Decimal(str(t))]
+    keys = {t: f"budget:{figures.month}:{name}:{t:g}" for t in crossed}
+    new = [t for t in crossed if keys[t] not in state.fired]
+    state = replace(state, fired=state.fired | set(keys.values()))
+    if not new:
+        return state, []
+    top = max(new)
+    whose = "Claude API spend" if name == "organization" else f"Claude API spend of {name}"
+    amount = format_money(float(budget), figures.currency)
+    title = f"{whose}: budget reached" if top >= 100 else f"{whose}: {top:g} % of the {amount} budget"
+    body = f"{format_money(float(spent), figures.currency)} of {amount} spent this month."
+    return state, [Alert(keys[top], AlertKind.BUDGET, title, body)]
+
+
+def step_console(
+    state: RulesState, report: ConsoleReport, rules: AlertRules
+) -> tuple[RulesState, list[Alert]]:
+    """Budget alerts from a fresh Console refresh: thresholds and the month-end projection, once a month."""
+    figures = report.figures
+    if report.status is not CodeStatus.OK or figures is None:
+        return state, []
+    alerts: list[Alert] = []
+    if figures.budget:
+        state, found = _budget_alert("organization", figures.mtd_cost, figures.budget, figures, state, rules)
+        alerts += found
+        projected = figures.projected_month_end_cost
+        key = f"budget-projection:{figures.month}"
+        if (
+            rules.budget_projection
+            and projected is not None
+            and projected > figures.budget > figures.mtd_cost
+            and key not in state.fired
+        ):
+            budget = format_money(float(figures.budget), figures.currency)
+            expected = format_money(float(projected), figures.currency)
+            body = f"Projected {expected} by month end; the budget is {budget}."
+            alerts.append(Alert(key, AlertKind.BUDGET, "Claude API spend: on pace to pass the budget", body))
+            state = replace(state, fired=state.fired | {key})
+    for workspace in figures.workspaces:
+        if workspace.budget:
+            state, found = _budget_alert(
+                workspace.name, workspace.cost, workspace.budget, figures, state, rules
+            )
+            alerts += found
+    return state, alerts

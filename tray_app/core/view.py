@@ -6,10 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from tray_app.core.console import ConsoleReport
 from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, CodeStatus, WindowReport
 from tray_app.core.report import (
+    console_lines,
+    console_status_line,
     extra_usage_phrase,
     format_age,
+    format_money,
     format_percent,
     pace_phrase,
     reset_phrase,
@@ -147,8 +151,7 @@ def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> Menu
     return MenuRow(status_line(report, now))
 
 
-def menu_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> tuple[MenuRow, ...]:
-    """The whole menu, top to bottom: account, status, windows, extra usage, actions."""
+def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:
     rows: list[MenuRow] = []
     account = report.account
     who = [part for part in ((account.email, account.plan) if account else ()) if part]
@@ -160,7 +163,39 @@ def menu_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOption
             rows += _window_rows(item, now, tz)
     if report.extra_usage is not None:
         rows.append(MenuRow(f"Extra usage: {extra_usage_phrase(report.extra_usage)}"))
-    # Console mode adds its section here (organization spend), between the limits and the actions.
+    return rows
+
+
+def _console_rows(console: ConsoleReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
+    head = "Console" + (f" · {console.organization}" if console.organization else "")
+    rows = [MenuRow(head)]
+    if console.status is not CodeStatus.OK or console.figures is None:
+        rows.append(MenuRow(console_status_line(console, now)))
+    rows += [MenuRow(line) for line in console_lines(console, now, tz)]
+    return rows
+
+
+NOT_SET_UP = (
+    "Not set up: log in with `claude` (Claude Code),",
+    "or set ANTHROPIC_ADMIN_API_KEY (Console)",
+)
+
+
+def menu_rows(
+    report: CodeReport | None,
+    now: datetime,
+    tz: tzinfo,
+    options: ViewOptions,
+    console: ConsoleReport | None = None,
+) -> tuple[MenuRow, ...]:
+    """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions."""
+    rows: list[MenuRow] = [] if report is None else _code_rows(report, now, tz, options)
+    if console is not None:
+        if rows:
+            rows.append(SEPARATOR)
+        rows += _console_rows(console, now, tz)
+    if not rows:
+        rows = [MenuRow(line) for line in NOT_SET_UP]
     rows += [
         SEPARATOR,
         MenuRow("Refresh now", Action.REFRESH, default=True),
@@ -190,10 +225,64 @@ def _snooze_rows(now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRo
     ]
 
 
-def present(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> ViewModel:
-    """Everything the tray shows for this report at this moment."""
+def _console_icon(console: ConsoleReport | None, options: ViewOptions) -> IconSpec:
+    """Console only: the share of the monthly budget, or no number when there is no budget."""
+    figures = None if console is None else console.figures
+    badge = Badge.NO_DATA if figures is None else Badge.NONE
+    if console is not None and console.status is CodeStatus.LOGIN_NEEDED:
+        badge = Badge.LOGIN
+    elif console is not None and console.status is CodeStatus.OFFLINE:
+        badge = Badge.OFFLINE
+    share: float | None = None
+    if figures is not None and figures.budget:
+        share = float(figures.mtd_cost / figures.budget * 100)
+        projected = figures.projected_month_end_cost
+        if badge is Badge.NONE and projected is not None and projected > figures.budget:
+            badge = Badge.PACE
+    if console is None:
+        badge = Badge.LOGIN  # nothing configured: the menu says what to set up
+    shown = None if share is None else min(share, 100.0)
+    return IconSpec(
+        percent=None if shown is None or badge is Badge.LOGIN else round(shown),
+        gauge=shown,
+        weekly=None,
+        level=level_for(shown or 0.0, options.thresholds),
+        weekly_level=Level.LOW,
+        badge=badge,
+        style=options.style,
+    )
+
+
+def _console_title(console: ConsoleReport | None, now: datetime) -> str:
+    if console is None:
+        return "Claude usage: not set up — log in with `claude` or set ANTHROPIC_ADMIN_API_KEY"
+    if console.figures is None:
+        return f"Claude Console: {console_status_line(console, now)}"
+    figures = console.figures
+    return f"Claude Console: {format_money(float(figures.mtd_cost), figures.currency)} this month"
+
+
+def present(
+    report: CodeReport | None,
+    now: datetime,
+    tz: tzinfo,
+    options: ViewOptions,
+    console: ConsoleReport | None = None,
+) -> ViewModel:
+    """Everything the tray shows at this moment: Code mode leads the icon when it is set up."""
+    if report is None:
+        title = _console_title(console, now)
+        return ViewModel(
+            icon=_console_icon(console, options),
+            title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
+            menu=menu_rows(None, now, tz, options, console),
+        )
+    title = title_text(report, now, tz, options)
+    if console is not None and console.figures is not None:
+        spend = format_money(float(console.figures.mtd_cost), console.figures.currency)
+        title = f"{title} · {spend} this month"
     return ViewModel(
         icon=icon_spec(report, now, options),
-        title=title_text(report, now, tz, options),
-        menu=menu_rows(report, now, tz, options),
+        title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
+        menu=menu_rows(report, now, tz, options, console),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,12 +44,17 @@ class HttpClient:
         headers: Mapping[str, str],
         *,
         json_body: Any = None,
+        params: Sequence[tuple[str, str]] = (),
     ) -> Any:
-        """The decoded JSON of a 2xx answer; a typed UsageError for anything else."""
+        """The decoded JSON of a 2xx answer; a typed UsageError for anything else.
+
+        params are query parameters in order; pairs (not a dict) so a name can repeat, as in group_by[].
+        """
         try:
             response = self._session.request(
                 method,
                 url,
+                params=list(params) or None,
                 headers=dict(headers),
                 json=json_body,
                 timeout=self._timeout,

@@ -1,0 +1,222 @@
+"""One Console-mode refresh: fetch only the days that can still change, cache them, summarize the month."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from tray_app.config import ConsoleSettings
+from tray_app.core.backoff import rate_limit_pause
+from tray_app.core.console import (
+    Budgets,
+    ClaudeCodeLine,
+    ConsoleReport,
+    CostLine,
+    TokenLine,
+    Workspace,
+    month_start,
+    summarize,
+)
+from tray_app.core.console_codec import lines_from_json, lines_to_json
+from tray_app.core.errors import AuthError, NetworkError, RateLimited, ServerError, ShapeError, UsageError
+from tray_app.core.models import Backoff, CodeStatus
+from tray_app.core.report import format_age
+from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.sources.console_api import ConsoleApi
+from tray_app.store import Store
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SCOPE = "console"
+# A day's figures are final once a full day has passed after it ended (late usage has arrived).
+SETTLED_AFTER = timedelta(days=1)
+# Users, workspaces and the Claude Code report change slowly (the last lags an hour anyway).
+SLOW_REFRESH = timedelta(hours=1)
+_ORGANIZATION = "console.organization"
+_WORKSPACES = "console.workspaces"
+_CLAUDE_CODE_AT = "console.claude_code_fetched_at"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _by_day(lines: Iterable[CostLine | TokenLine | ClaudeCodeLine], days: Sequence[date]) -> dict[date, str]:
+    grouped: dict[date, list[CostLine | TokenLine | ClaudeCodeLine]] = {day: [] for day in days}
+    for line in lines:
+        grouped.setdefault(line.day, []).append(line)
+    return {day: json.dumps(lines_to_json(rows)) for day, rows in grouped.items()}
+
+
+class ConsoleMonitor:
+    """Refreshes Console figures with few requests and keeps the last good ones through failures."""
+
+    def __init__(
+        self,
+        store: Store,
+        api: ConsoleApi,
+        settings: ConsoleSettings,
+        fallback_email: Callable[[], str | None] = lambda: None,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._store = store
+        self._api = api
+        self._settings = settings
+        self._fallback_email = fallback_email
+        self._clock = clock
+
+    @property
+    def my_email(self) -> str | None:
+        return self._settings.user_email or self._fallback_email()
+
+    def refresh(self) -> ConsoleReport:
+        """Fetch what may have changed (unless a shared back-off holds), then report the month."""
+        now = self._clock()
+        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        if backoff is not None and backoff.until > now:
+            return self._report(
+                CodeStatus.RATE_LIMITED, f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC"
+            )
+        try:
+            self._refresh_slow_parts(now)
+            self._refresh_reports(now)
+            self._refresh_claude_code(now)
+        except UsageError as exc:
+            return self._failure(exc, now)
+        self._store.clear_backoff(BACKOFF_SCOPE)
+        report = self._report(CodeStatus.OK, None, updated_at=now)
+        if report.figures is not None:
+            figures = report.figures
+            costs = {w.id or "default": w.cost for w in figures.workspaces}
+            self._store.add_console_snapshot(now, figures.month, figures.mtd_cost, costs)
+        return report
+
+    def stored_report(self) -> ConsoleReport:
+        """The month from the cache alone: no network (start-up, `status --offline`)."""
+        return self._report(CodeStatus.STALE, "figures from the database")
+
+    def _due(self, key: str, now: datetime) -> bool:
+        raw = self._store.get_value(key)
+        if raw is None:
+            return True
+        try:
+            stamp = json.loads(raw).get("fetched_at")
+        except (ValueError, AttributeError):
+            return True
+        return not isinstance(stamp, int) or now - from_epoch(stamp) >= SLOW_REFRESH
+
+    def _refresh_slow_parts(self, now: datetime) -> None:
+        if self._due(_ORGANIZATION, now):
+            org = self._api.organization()
+            value = {"id": org.id, "name": org.name, "fetched_at": to_epoch(now)}
+            self._store.set_value(_ORGANIZATION, json.dumps(value), now)
+        if self._due(_WORKSPACES, now):
+            workspaces = [{"id": w.id, "name": w.name} for w in self._api.workspaces()]
+            self._store.set_value(
+                _WORKSPACES, json.dumps({"items": workspaces, "fetched_at": to_epoch(now)}), now
+            )
+
+    def _unsettled_from(self, kind: str, now: datetime) -> date:
+        """The first day of the month whose cached rows may still change."""
+        first, today = month_start(now).date(), now.astimezone(UTC).date()
+        cached = self._store.console_days(kind, first)
+        for day in _days(first, today):
+            fetched = cached.get(day)
+            day_end = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+            if fetched is None or fetched[0] < day_end + SETTLED_AFTER:
+                return day
+        return today
+
+    def _refresh_reports(self, now: datetime) -> None:
+        today = now.astimezone(UTC).date()
+        for kind in ("cost", "tokens"):
+            start_day = self._unsettled_from(kind, now)
+            start = datetime(start_day.year, start_day.month, start_day.day, tzinfo=UTC)
+            lines: Sequence[CostLine | TokenLine] = (
+                self._api.cost_report(start, now) if kind == "cost" else self._api.usage_by_model(start, now)
+            )
+            self._store.save_console_days(kind, _by_day(lines, _days(start_day, today)), now)
+
+    def _refresh_claude_code(self, now: datetime) -> None:
+        if self.my_email is None:
+            return  # nobody to look up: the report is per user
+        raw = self._store.get_value(_CLAUDE_CODE_AT)
+        if raw and raw.isdigit() and now - from_epoch(int(raw)) < SLOW_REFRESH:
+            return
+        today = now.astimezone(UTC).date()
+        for day in _days(self._unsettled_from("claude_code", now), today):
+            self._store.save_console_days("claude_code", _by_day(self._api.claude_code_day(day), [day]), now)
+        self._store.set_value(_CLAUDE_CODE_AT, str(to_epoch(now)), now)
+
+    def _failure(self, exc: UsageError, now: datetime) -> ConsoleReport:
+        if isinstance(exc, RateLimited | ServerError) and (isinstance(exc, RateLimited) or exc.retry_after):
+            previous = self._store.get_backoff(BACKOFF_SCOPE)
+            strikes = 1 if previous is None else previous.strikes + 1
+            retry_after = exc.retry_after
+            until = now + timedelta(seconds=rate_limit_pause(retry_after, strikes))
+            self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, str(exc), strikes))
+            return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {until:%H:%M} UTC")
+        if isinstance(exc, AuthError):
+            return self._report(CodeStatus.LOGIN_NEEDED, str(exc))
+        if isinstance(exc, NetworkError):
+            return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
+        if isinstance(exc, ServerError | ShapeError):
+            logger.warning("console refresh failed: %s", exc)
+        return self._report(CodeStatus.ERROR, str(exc))
+
+    def _cached(self, kind: str, first: date) -> list[object]:
+        rows: list[object] = []
+        for day, (_fetched, raw) in sorted(self._store.console_days(kind, first).items()):
+            try:
+                rows += lines_from_json(kind, json.loads(raw))
+            except (ValueError, ShapeError) as exc:
+                logger.warning(
+                    "cached %s rows of %s unreadable (%s); they will be fetched again", kind, day, exc
+                )
+        return rows
+
+    def _workspaces(self) -> list[Workspace]:
+        raw = self._store.get_value(_WORKSPACES)
+        try:
+            items = json.loads(raw)["items"] if raw else []
+            return [Workspace(str(w["id"]), str(w["name"]), False) for w in items]
+        except (ValueError, KeyError, TypeError):
+            return []
+
+    def _organization(self) -> str | None:
+        raw = self._store.get_value(_ORGANIZATION)
+        try:
+            return str(json.loads(raw)["name"]) if raw else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _report(
+        self, status: CodeStatus, message: str | None, updated_at: datetime | None = None
+    ) -> ConsoleReport:
+        now = self._clock()
+        first = month_start(now).date()
+        costs = self._cached("cost", first)
+        last_fetch = max((at for at, _ in self._store.console_days("cost", first).values()), default=None)
+        if updated_at is None:
+            updated_at = last_fetch
+        if not costs and last_fetch is None:
+            return ConsoleReport(status, message, self._organization(), None, None)
+        if status is not CodeStatus.OK and last_fetch is not None:
+            message = f"{message} (showing figures from {format_age(now - last_fetch)})"
+        figures = summarize(
+            now,
+            [c for c in costs if isinstance(c, CostLine)],
+            [t for t in self._cached("tokens", first) if isinstance(t, TokenLine)],
+            [c for c in self._cached("claude_code", first) if isinstance(c, ClaudeCodeLine)],
+            self._workspaces(),
+            self.my_email,
+            Budgets(self._settings.budget, self._settings.workspace_budgets),
+            self._store.console_snapshots(now - timedelta(days=1)),
+        )
+        return ConsoleReport(status, message, self._organization(), updated_at, figures)

@@ -1,0 +1,17 @@
+"""How long to stay away from a server that said 429 (or 503 with Retry-After)."""
+
+from __future__ import annotations
+
+DEFAULT_RATE_LIMIT_PAUSE = 300.0
+MAX_SERVER_PAUSE = 6 * 3600.0
+
+
+def rate_limit_pause(retry_after: float | None, strikes: int) -> float:
+    """Seconds to stay away after the strikes-th 429 in a row.
+
+    Retry-After is honoured; 0 (what the server sends to agents it distrusts) and repeated 429s
+    get an escalating floor so we never hammer it.
+    """
+    floor = min(60.0 * 2 ** (strikes - 1), 3600.0)
+    asked = DEFAULT_RATE_LIMIT_PAUSE if retry_after is None else retry_after
+    return float(min(max(asked, floor), MAX_SERVER_PAUSE))
