@@ -183,3 +183,20 @@ def test_shows_stored_figures_at_once_then_login_problems(app: App) -> None:
     assert app.requests() == sent
     proc.send_signal(signal.SIGTERM)
     assert app.processes.wait(proc, timeout=15) == 0
+
+
+def test_the_demo_shows_both_modes(app: App) -> None:
+    proc = app.start("--demo")
+    find_docked_icon(app.desktop, proc.pid, timeout=20)
+    item = find_indicator(app.desktop, proc.pid)
+    entries = wait_for_menu(
+        app.desktop,
+        item,
+        lambda e: any(x.startswith("This month: $") for x in menu_labels(e)),
+        what="Console figures",
+    )
+    labels = menu_labels(entries)
+    assert "jane@example.com · Max 5x" in labels and "Console · Demo Org" in labels
+    assert any(x.startswith("Your Claude Code usage: $") for x in labels), labels
+    click_menu_item(app.desktop, item, "Quit")
+    assert app.processes.wait(proc, timeout=15) == 0, app.processes.output(proc)

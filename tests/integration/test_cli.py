@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
@@ -302,3 +303,85 @@ def test_a_bad_notification_setting_warns_and_keeps_running(cli: CliEnv) -> None
     assert result.code == 0
     assert "notifications.thresholds must be increasing percentages" in result.stderr
     assert "using the default" in result.stderr
+
+
+ADMIN = DemoServer.DEMO_ADMIN_KEY
+
+
+def test_both_modes_in_status(cli: CliEnv) -> None:
+    doc = cli.run("status", "--json", ANTHROPIC_ADMIN_API_KEY=ADMIN).json()
+    assert doc["code"]["status"] == "ok"
+    console = doc["console"]
+    assert console["status"] == "ok" and console["organization"] == "Demo Org"
+    assert console["mtd_cost"] > 0 and console["currency"] == "USD"
+    assert set(console) >= {
+        "month",
+        "projected_month_end_cost",
+        "budget",
+        "by_model",
+        "workspaces",
+        "my_email",
+        "my_claude_code_cost",
+    }
+    assert console["my_email"] == "jane@example.com"  # from the Claude Code account
+    text = cli.run("status", ANTHROPIC_ADMIN_API_KEY=ADMIN).stdout
+    assert "5-hour" in text and "Console · Demo Org" in text and "This month: $" in text
+
+
+def test_console_only_when_claude_code_is_not_logged_in(cli: CliEnv, tmp_path: Path) -> None:
+    result = cli.run(
+        "status", "--json", ANTHROPIC_ADMIN_API_KEY=ADMIN, CLAUDE_CONFIG_DIR=str(tmp_path / "none")
+    )
+    doc = result.json()
+    assert result.code == 0 and doc["code"] is None and doc["console"]["status"] == "ok"
+    assert doc["console"]["my_claude_code_cost"] is None  # no email known: set console.user_email
+    doctor = cli.run("doctor", ANTHROPIC_ADMIN_API_KEY=ADMIN, CLAUDE_CONFIG_DIR=str(tmp_path / "none")).stdout
+    assert "Console mode:  on, Admin API key from the environment variable ANTHROPIC_ADMIN_API_KEY" in doctor
+    assert "Mode:          Console" in doctor
+    assert ADMIN not in doctor and ADMIN not in result.stdout
+
+
+def test_a_key_that_is_not_an_admin_key_is_refused(cli: CliEnv) -> None:
+    result = cli.run("status", ANTHROPIC_ADMIN_API_KEY="sk-ant-api03-regular-key-not-admin")
+    assert result.code == 2
+    assert "not an Admin API key (it must start with sk-ant-admin)" in result.stderr
+    assert "regular-key" not in result.stderr
+
+
+def test_admin_key_from_the_credentials_file_with_a_permission_warning(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    path = cli.home / "credentials.json"
+    path.write_text(json.dumps({"anthropicConsole": {"adminApiKey": ADMIN}}))
+    path.chmod(0o644)
+    doctor = cli.run("doctor").stdout
+    assert f"Admin API key from the credentials file {path}" in doctor
+    assert "others may read it (mode 0644): chmod 600 it" in doctor
+    assert ADMIN not in doctor
+
+
+def test_console_settings_and_budget(cli: CliEnv) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "config.toml").write_text(
+        '[console]\nuser_email = "omar@example.com"\nbudget = 5000\n'
+        "[console.workspace_budgets]\nResearch = 800\n"
+    )
+    console = cli.run("status", "--json", ANTHROPIC_ADMIN_API_KEY=ADMIN).json()["console"]
+    assert console["budget"] == 5000.0 and console["my_email"] == "omar@example.com"
+    research = next(w for w in console["workspaces"] if w["name"] == "Research")
+    assert research["budget"] == 800.0
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ("[console]\nbudget = -5\n", "console.budget must be a positive amount"),
+        ("[console]\npoll_seconds = 5\n", "console.poll_seconds must be a whole number from 60 to 3600"),
+        ("[console]\nuser_email = 42\n", "console.user_email must be an email address"),
+        ("[console]\nbudgte = 5\n", "unknown setting console.budgte"),
+    ],
+)
+def test_bad_console_settings(cli: CliEnv, config: str, words: str) -> None:
+    cli.home.mkdir(parents=True)
+    (cli.home / "config.toml").write_text(config)
+    result = cli.run("status")
+    assert result.code == 2 and words in result.stderr

@@ -29,7 +29,7 @@ def everything_written(home: Path) -> str:
 def secrets_of(server: DemoServer) -> set[str]:
     # The demo login plus every token the server issued during the run (rotated pairs).
     return (
-        {DemoServer.DEMO_ACCESS_TOKEN, DemoServer.DEMO_REFRESH_TOKEN}
+        {DemoServer.DEMO_ACCESS_TOKEN, DemoServer.DEMO_REFRESH_TOKEN, DemoServer.DEMO_ADMIN_KEY}
         | server.valid_access_tokens
         | server.valid_refresh_tokens
     )
@@ -56,7 +56,14 @@ def test_cli_outputs_logs_and_database_hold_no_secret(
     (cli.home / "config.toml").write_text('token_refresh = "self"\n')
     refreshed = cli.run("-v", "status")
     assert refreshed.code == 0, refreshed.stderr
-    doctor = cli.run("-v", "doctor")
+    # Console mode, working and refused, with the admin key from the environment.
+    for admin_scenario in ("normal", "unauthorized", "rate_limited"):
+        server.set_admin_scenario(admin_scenario)
+        console = cli.run("-v", "status", "--json", ANTHROPIC_ADMIN_API_KEY=DemoServer.DEMO_ADMIN_KEY)
+        outputs += [console.stdout, console.stderr]
+    assert "Demo Org" in "".join(outputs)
+    server.set_admin_scenario("normal")
+    doctor = cli.run("-v", "doctor", ANTHROPIC_ADMIN_API_KEY=DemoServer.DEMO_ADMIN_KEY)
     outputs += [refreshed.stdout, refreshed.stderr, doctor.stdout, doctor.stderr]
     written = "\n".join(outputs) + everything_written(cli.home)
     assert "jane@example.com" in written  # the scan really saw the program's output

@@ -1,0 +1,231 @@
+"""Console refreshes against the demo Admin API: exact money, few requests, month edges, failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+
+from tray_app.config import ConsoleSettings
+from tray_app.console_monitor import BACKOFF_SCOPE, ConsoleMonitor
+from tray_app.core.models import CodeStatus
+from tray_app.demo import (
+    CLAUDE_CODE_REPORT_PATH,
+    COST_REPORT_PATH,
+    MESSAGES_REPORT_PATH,
+    WORKSPACES_PATH,
+    DemoServer,
+)
+from tray_app.sources.console_api import ConsoleApi
+from tray_app.sources.http import HttpClient
+from tray_app.store import Store
+
+KEY = DemoServer.DEMO_ADMIN_KEY
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Setup:
+    def __init__(self, server: DemoServer, store: Store, clock: Clock, settings: ConsoleSettings) -> None:
+        self.server, self.store, self.clock = server, store, clock
+        self.http = HttpClient(10)
+        self.api = ConsoleApi(self.http, server.base_url, KEY, "test")
+        self.monitor = ConsoleMonitor(store, self.api, settings, clock=clock)
+
+    def raw(self, path: str, **params: Any) -> dict[str, Any]:
+        """A page fetched with plain requests, to compute expected figures independently."""
+        query = [
+            (k.replace("__", "[]"), v)
+            for k, values in params.items()
+            for v in (values if isinstance(values, list) else [values])
+        ]
+        response = requests.get(
+            self.server.base_url + path,
+            params=query,
+            headers={"x-api-key": KEY, "anthropic-version": "2023-06-01"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def fixed_clock(when: datetime) -> Clock:
+    return Clock(when)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Iterator[Setup]:
+    clock = Clock(datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
+    settings = ConsoleSettings(user_email="jane@example.com", budget=Decimal(3000))
+    with (
+        DemoServer("full", clock=lambda: clock().timestamp()) as server,
+        Store.open(tmp_path / "c.db") as store,
+    ):
+        made = Setup(server, store, clock, settings)
+        yield made
+        made.http.close()
+
+
+def month_cost_from_raw(setup: Setup, start: str, end: str) -> Decimal:
+    total, page = Decimal(0), None
+    while True:
+        params: dict[str, Any] = {
+            "starting_at": start,
+            "ending_at": end,
+            "limit": 31,
+            "group_by__": ["workspace_id", "description"],
+        }
+        if page:
+            params["page"] = page
+        body = setup.raw(COST_REPORT_PATH, **params)
+        total += sum((Decimal(r["amount"]) for bucket in body["data"] for r in bucket["results"]), Decimal(0))
+        if not body["has_more"]:
+            return total / 100
+        page = body["next_page"]
+
+
+def test_month_to_date_is_exact(setup: Setup) -> None:
+    report = setup.monitor.refresh()
+    assert report.status is CodeStatus.OK and report.figures is not None
+    figures = report.figures
+    expected = month_cost_from_raw(setup, "2026-11-01T00:00:00Z", "2026-11-26T14:30:00Z")
+    assert figures.mtd_cost == expected  # Decimal, to the last digit: no float drift
+    assert sum((m.cost for m in figures.by_model), Decimal(0)) == expected
+    assert sum((w.cost for w in figures.workspaces), Decimal(0)) == expected
+    assert figures.month == "2026-11" and report.organization == "Demo Org"
+    assert any(w.id is None and w.name == "Default workspace" for w in figures.workspaces)
+    assert any(m.model == "claude-fable-5-20261101" for m in figures.by_model)  # a model we do not know
+    assert (
+        figures.projected_month_end_cost is not None and figures.projected_month_end_cost > figures.mtd_cost
+    )
+
+
+def test_my_claude_code_cost_is_mine_only(setup: Setup) -> None:
+    figures = setup.monitor.refresh().figures
+    assert figures is not None
+    expected = Decimal(0)
+    for day in range(1, 27):
+        body = setup.raw(CLAUDE_CODE_REPORT_PATH, starting_at=f"2026-11-{day:02d}", limit=1000)
+        for record in body["data"]:
+            if record["actor"].get("email_address") == "jane@example.com":
+                expected += sum(
+                    (Decimal(str(m["estimated_cost"]["amount"])) for m in record["model_breakdown"]),
+                    Decimal(0),
+                )
+    assert figures.my_claude_code_cost == expected / 100 and expected > 0
+
+
+def test_a_second_refresh_costs_a_handful_of_requests(setup: Setup) -> None:
+    setup.monitor.refresh()
+    first = setup.api.requests_made
+    assert first >= 26  # the month's Claude Code report is one request per day the first time
+    setup.clock.now += timedelta(minutes=2)
+    setup.monitor.refresh()
+    assert setup.api.requests_made - first <= 3
+    cost_calls = setup.server.requests(COST_REPORT_PATH)
+    assert parse_qs(cost_calls[-1].query)["starting_at"] == ["2026-11-25T00:00:00Z"]  # only unsettled days
+    # Next day, still few: yesterday and today, and the hourly reports once.
+    before = setup.api.requests_made
+    setup.clock.now += timedelta(days=1)
+    setup.monitor.refresh()
+    assert setup.api.requests_made - before <= 8
+    assert len(setup.server.requests(WORKSPACES_PATH)) == 2  # hourly, not every refresh
+
+
+def test_past_days_come_from_the_database(setup: Setup) -> None:
+    setup.monitor.refresh()
+    setup.clock.now += timedelta(minutes=2)
+    before = len(setup.server.requests(MESSAGES_REPORT_PATH))
+    report = setup.monitor.refresh()
+    assert len(setup.server.requests(MESSAGES_REPORT_PATH)) == before + 1
+    assert report.figures is not None and report.figures.daily[0][0].isoformat() == "2026-11-01"
+
+
+@pytest.mark.parametrize(
+    ("now", "month", "days"),
+    [
+        (datetime(2026, 3, 1, 0, 30, tzinfo=UTC), "2026-03", 1),
+        (datetime(2026, 2, 28, 23, 59, tzinfo=UTC), "2026-02", 28),
+        (datetime(2028, 2, 29, 12, 0, tzinfo=UTC), "2028-02", 29),
+        (datetime(2026, 12, 31, 23, 0, tzinfo=UTC), "2026-12", 31),
+    ],
+)
+def test_utc_month_edges(tmp_path: Path, now: datetime, month: str, days: int) -> None:
+    clock = Clock(now)
+    with (
+        DemoServer("full", clock=lambda: clock().timestamp()) as server,
+        Store.open(tmp_path / "e.db") as store,
+    ):
+        http = HttpClient(10)
+        monitor = ConsoleMonitor(
+            store, ConsoleApi(http, server.base_url, KEY, "t"), ConsoleSettings(), clock=clock
+        )
+        figures = monitor.refresh().figures
+        http.close()
+    assert figures is not None and figures.month == month
+    assert len(figures.daily) == days and figures.daily[0][0].day == 1
+    if days == 1:
+        assert figures.projected_month_end_cost is None  # half an hour of a month says nothing yet
+
+
+def test_rate_limit_is_shared_and_keeps_the_figures(setup: Setup) -> None:
+    setup.monitor.refresh()
+    setup.server.set_admin_scenario("rate_limited")
+    setup.clock.now += timedelta(minutes=2)
+    limited = setup.monitor.refresh()
+    assert limited.status is CodeStatus.RATE_LIMITED and limited.figures is not None
+    assert "showing figures from 2 min ago" in (limited.message or "")
+    backoff = setup.store.get_backoff(BACKOFF_SCOPE)
+    assert backoff is not None and backoff.until == setup.clock.now + timedelta(seconds=60)
+    setup.server.set_admin_scenario("normal")
+    before = setup.api.requests_made
+    setup.clock.now += timedelta(seconds=30)
+    assert setup.monitor.refresh().status is CodeStatus.RATE_LIMITED
+    assert setup.api.requests_made == before  # nothing sent inside the back-off
+    setup.clock.now += timedelta(seconds=31)
+    assert setup.monitor.refresh().status is CodeStatus.OK
+
+
+@pytest.mark.parametrize(("scenario", "words"), [("unauthorized", "HTTP 401"), ("forbidden", "HTTP 403")])
+def test_refused_key_says_so_without_the_key(setup: Setup, scenario: str, words: str) -> None:
+    setup.server.set_admin_scenario(scenario)
+    report = setup.monitor.refresh()
+    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert words in (report.message or "") and "Admin API key" in (report.message or "")
+    assert KEY not in (report.message or "") and "sk-ant" not in (report.message or "")
+
+
+def test_server_trouble_is_an_error_with_the_last_figures(setup: Setup) -> None:
+    setup.monitor.refresh()
+    setup.server.set_admin_scenario("server_error")
+    setup.clock.now += timedelta(minutes=2)
+    report = setup.monitor.refresh()
+    assert report.status is CodeStatus.ERROR and report.figures is not None
+
+
+def test_stored_report_reads_no_network(setup: Setup) -> None:
+    setup.monitor.refresh()
+    before = setup.api.requests_made
+    stored = setup.monitor.stored_report()
+    assert stored.figures is not None and setup.api.requests_made == before
+
+
+def test_snapshots_are_kept_per_refresh(setup: Setup) -> None:
+    setup.monitor.refresh()
+    setup.clock.now += timedelta(minutes=2)
+    setup.monitor.refresh()
+    snapshots = setup.store.console_snapshots(setup.clock.now - timedelta(hours=1))
+    assert len(snapshots) == 2 and snapshots[0][1] <= snapshots[1][1]
