@@ -16,12 +16,14 @@ from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
 from tray_app.core.view import USAGE_PAGE_URL, ViewOptions, present
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level, ViewModel
+from tray_app.core.web_report import WebReport
 from tray_app.desktop import open_path, open_url
-from tray_app.poller import CodeMonitor, ConsoleSource, Poller, PollTiming
+from tray_app.poller import ConsoleSource, Poller, PollTiming, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
 from tray_app.ui.notify import FallbackNotifier, build_notifier
 from tray_app.ui.tray import Tray
+from tray_app.web_monitor import WebSwitch
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +44,18 @@ class TrayApp:
         self,
         settings: Settings,
         store: Store,
-        monitor: CodeMonitor | None,
+        monitor: UsageSource | None,
         temp_dir: Path,
         console: ConsoleSource | None = None,
+        web: WebSource | None = None,
+        web_switch: WebSwitch | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
         self._monitor = monitor
         self._console = console
+        self._web = web
+        self._web_switch = web_switch
         self._temp_dir = temp_dir
         self._switch = NotificationSwitch(store)
         self._options = ViewOptions(
@@ -57,6 +63,7 @@ class TrayApp:
             style=settings.icon_style,
             notifications_on=self._switch.enabled,
             snoozed_until=self._switch.snoozed_until,
+            web_enabled=web_switch is not None and web_switch.enabled,
             stale_after=timedelta(seconds=3 * settings.code_poll_seconds),
             app_name=APP_NAME,
         )
@@ -64,14 +71,17 @@ class TrayApp:
         self._notifier_send: Callable[[str, str], str | None] | None = None
         self._poller: Poller | None = None
 
-    def present(self, report: CodeReport | None, console: ConsoleReport | None) -> ViewModel:
+    def present(
+        self, report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None = None
+    ) -> ViewModel:
         # Called on the poller thread; options is an immutable value swapped whole by the UI thread.
-        return present(report, datetime.now(UTC), _local_tz(), self._options, console)
+        return present(report, datetime.now(UTC), _local_tz(), self._options, console, web)
 
     def run(self) -> int:
         first = self.present(
             None if self._monitor is None else self._monitor.stored_report(timedelta(0)),
             None if self._console is None else self._console.stored_report(),
+            None if self._web is None else self._web.stored_report(),
         )
         renderer = IconRenderer(ICON_SIZE_MACOS if sys.platform == "darwin" else ICON_SIZE_DEFAULT)
         tray = Tray(APP_NAME, first, renderer, self.on_action, self._temp_dir)
@@ -88,6 +98,7 @@ class TrayApp:
             tray.publish,
             timing,
             console=self._console,
+            web=self._web,
             on_report=alerts.process,
             on_console=alerts.process_console,
         )
@@ -143,12 +154,21 @@ class TrayApp:
                 snooze=tomorrow_morning(datetime.now(UTC), _local_tz())
             ),
             Action.RESUME_NOTIFICATIONS: lambda: self._set_notifications(snooze=None),
+            Action.TOGGLE_WEB: self._toggle_web,
             Action.OPEN_SETTINGS: self._open_settings,
             Action.OPEN_LOGS: lambda: open_path(self._settings.paths.log_dir),
             Action.ABOUT: self._about,
             Action.QUIT: self._quit,
         }
         handlers[action]()
+
+    def _toggle_web(self) -> None:
+        if self._web_switch is None:
+            return
+        self._web_switch.set(not self._web_switch.enabled, datetime.now(UTC))
+        self._options = replace(self._options, web_enabled=self._web_switch.enabled)
+        if self._poller is not None:
+            self._poller.refresh_now()
 
     def _open_settings(self) -> None:
         write_config_template(self._settings.paths.config_file)

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import IntEnum
+from pathlib import Path
 
 from tray_app import __version__
 from tray_app.config import Settings, load_settings
@@ -28,17 +29,21 @@ from tray_app.core.report import (
     status_document,
 )
 from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.core.web_report import web_lines, web_report_json
 from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.logsetup import configure_logging
-from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor
+from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor, UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
+from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.sources.probe import probe_url
+from tray_app.sources.web_api import CookieSearch, find_session_cookie
 from tray_app.store import Store
 from tray_app.ui.backend import detect_backend, select_backend
+from tray_app.web_monitor import LastWebReport, SwitchedWeb, WebMonitor, WebSwitch, WebUsageMonitor
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +80,7 @@ _STATUS_EXIT = {
     CodeStatus.RATE_LIMITED: ExitCode.NETWORK,
     CodeStatus.OFFLINE: ExitCode.NETWORK,
     CodeStatus.ERROR: ExitCode.NETWORK,
+    CodeStatus.BLOCKED: ExitCode.NETWORK,
 }
 DEFAULT_DEMO_SPEED = 60.0
 CLAUDE_VERSION_KEY = "claude_code.version"
@@ -176,11 +182,14 @@ class App:
     store: Store
     credentials: ClaudeCredentialStore
     http: HttpClient
-    monitor: CodeMonitor | None  # None: Console mode only (no Claude Code login here)
+    monitor: UsageSource | None  # None: Console mode only; WebUsageMonitor: claude.ai stands in
     api: CodeApi
     demo: bool
     admin_key: AdminKey | None
     console: ConsoleMonitor | None
+    web_switch: WebSwitch
+    web_monitor: WebMonitor
+    web: SwitchedWeb
 
 
 @contextlib.contextmanager
@@ -219,8 +228,51 @@ def _environment(settings: Settings, demo: bool, demo_speed: float = 1.0) -> Ite
                 return None if known is None else known[1].email
 
             console = ConsoleMonitor(store, console_api, settings.console, code_email)
-        code = monitor if console is None or _logged_in(credentials) else None
-        yield App(settings, store, credentials, http, code, api, demo, admin_key, console)
+        logged_in = _logged_in(credentials)
+        web_switch = WebSwitch(store, settings.web.enabled)
+        web_monitor = _web_monitor(settings, store, http, fetch_usage=web_switch.enabled and not logged_in)
+        code: UsageSource | None = monitor if console is None or logged_in else None
+        web = SwitchedWeb(web_monitor, web_switch)
+        if web_switch.enabled and not logged_in:
+            # No Claude Code login here: claude.ai's own usage endpoint gives the same windows.
+            code, web = (
+                WebUsageMonitor(web_monitor, monitor),
+                SwitchedWeb(LastWebReport(web_monitor), web_switch),
+            )
+        yield App(
+            settings,
+            store,
+            credentials,
+            http,
+            code,
+            api,
+            demo,
+            admin_key,
+            console,
+            web_switch,
+            web_monitor,
+            web,
+        )
+
+
+def _web_monitor(settings: Settings, store: Store, http: HttpClient, fetch_usage: bool) -> WebMonitor:
+    web = settings.web
+
+    def find_cookie() -> CookieSearch:
+        return find_session_cookie(
+            home=Path.home(),
+            platform=sys.platform,
+            browser=web.browser,
+            profile=web.profile,
+            cookie_file=web.cookie_file,
+            manual_key=web.session_key,
+            now=datetime.now(UTC),
+        )
+
+    def client_for(session_key: str) -> ClaudeWebClient:
+        return ClaudeWebClient(http, settings.web_base, session_key, __version__)
+
+    return WebMonitor(store, find_cookie, client_for, web.organization, fetch_usage=fetch_usage)
 
 
 def _logged_in(credentials: ClaudeCredentialStore) -> bool:
@@ -253,13 +305,23 @@ def _status(app: App, *, as_json: bool, offline: bool) -> int:
     console = None
     if app.console is not None:
         console = app.console.stored_report() if offline else app.console.refresh()
+    web = app.web.stored_report() if offline else app.web.refresh()
     now = datetime.now(UTC)
     if as_json:
-        print(json.dumps(status_document(report, now, console), indent=2))
+        print(
+            json.dumps(
+                status_document(report, now, console, None if web is None else web_report_json(web)), indent=2
+            )
+        )
     else:
         if app.demo:
             print("Demo mode: simulated account and servers, nothing real is read or sent.\n")
         parts = [] if report is None else [render_text(report, now, _local_tz())]
+        if web is not None:
+            lines = web_lines(web, show_overage=report is None or report.extra_usage is None)
+            if lines:
+                source = f"claude.ai session ({web.browser})" if web.browser else "claude.ai session"
+                parts.append("\n".join([source, *lines]) + "\n")
         if console is not None:
             parts.append(render_console_text(console, now, _local_tz()))
         print("\n".join(parts), end="")
@@ -292,7 +354,9 @@ def _run(app: App) -> int:
         from tray_app.app import TrayApp
 
         temp_dir = app.settings.paths.database.parent / "tray-tmp"
-        tray_app = TrayApp(app.settings, app.store, app.monitor, temp_dir, app.console)
+        tray_app = TrayApp(
+            app.settings, app.store, app.monitor, temp_dir, app.console, app.web, app.web_switch
+        )
         try:
             return tray_app.run()
         except Exception as exc:
@@ -337,6 +401,7 @@ def _doctor(app: App) -> int:
         lines.append(f"Back-off:      {backoff.reason}; until {backoff.until:%H:%M:%S} UTC")
     lines.append(f"User-Agent:    {app.api.user_agent}")
     lines += _doctor_console(app)
+    lines += _doctor_web(app)
     backend = detect_backend(dict(os.environ))
     lines.append(
         f"Tray backend:  {backend.name}" + (f" — warning: {backend.warning}" if backend.warning else "")
@@ -348,6 +413,27 @@ def _doctor(app: App) -> int:
             exit_code = ExitCode.NETWORK
     print("\n".join(lines))
     return exit_code
+
+
+def _doctor_web(app: App) -> list[str]:
+    if not app.web_switch.enabled:
+        return ["claude.ai:     off (opt in with web.enabled = true, or from the menu)"]
+    search = find_session_cookie(
+        home=Path.home(),
+        platform=sys.platform,
+        browser=app.settings.web.browser,
+        profile=app.settings.web.profile,
+        cookie_file=app.settings.web.cookie_file,
+        manual_key=app.settings.web.session_key,
+        now=datetime.now(UTC),
+    )
+    found = search.found
+    if found is None:
+        lines = ["claude.ai:     on, but no claude.ai session cookie was found"]
+    else:
+        where = f" ({found.profile})" if found.profile else ""
+        lines = [f"claude.ai:     on; session cookie found in {found.browser}{where}"]
+    return lines + [f"  {problem}" for problem in search.problems]
 
 
 def _doctor_console(app: App) -> list[str]:

@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 APP_NAME = "claude-usage-tray"
 DEFAULT_API_BASE = "https://api.anthropic.com"
 DEFAULT_TOKEN_URL = "https://platform.claude.com/v1/oauth/token"
+DEFAULT_WEB_BASE = "https://claude.ai"
+ENV_WEB_BASE = "CLAUDE_USAGE_TRAY_WEB_BASE"
 ENV_HOME = "CLAUDE_USAGE_TRAY_HOME"
 ENV_API_BASE = "CLAUDE_USAGE_TRAY_API_BASE"
 ENV_TOKEN_URL = "CLAUDE_USAGE_TRAY_TOKEN_URL"
@@ -55,6 +57,21 @@ class ConsoleSettings:
     poll_seconds: float = 120.0
 
 
+WEB_BROWSERS = ("auto", "firefox", "chrome", "chromium", "brave", "edge")
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The [web] table: the opt-in claude.ai browser session."""
+
+    enabled: bool = False
+    browser: str = "auto"
+    profile: Path | None = None
+    cookie_file: Path | None = None
+    session_key: str | None = field(default=None, repr=False)
+    organization: str | None = None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting with its default; built only by load_settings (or tests)."""
@@ -71,6 +88,8 @@ class Settings:
     icon_style: IconStyle = IconStyle.COLOR
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    web_base: str = DEFAULT_WEB_BASE
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -119,9 +138,43 @@ _KEYS: dict[str, Callable[[object], str | None]] = {
     "http_timeout_seconds": _seconds(1, 120),
     "api_base": _url,
     "token_url": _url,
+    "web_base": _url,
     "thresholds": _thresholds,
     "icon_style": _choice(*(style.value for style in IconStyle)),
 }
+
+
+def _web_settings(table: object, path: Path) -> WebSettings:
+    """The [web] table; a wrong value is a one-line ConfigError naming the key (never a session key)."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{path}: web must be a table")
+    unknown = sorted(
+        set(table) - {"enabled", "browser", "profile", "cookie_file", "session_key", "organization"}
+    )
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting web.{unknown[0]}")
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{path}: web.enabled must be true or false (got {enabled!r})")
+    browser = table.get("browser", "auto")
+    if browser not in WEB_BROWSERS:
+        raise ConfigError(f"{path}: web.browser must be one of " + ", ".join(f'"{b}"' for b in WEB_BROWSERS))
+    texts = {}
+    for key in ("profile", "cookie_file", "session_key", "organization"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{path}: web.{key} must be a text value")
+        texts[key] = value.strip() if isinstance(value, str) else None
+    if texts["session_key"] is not None and not texts["session_key"].startswith("sk-ant-"):
+        raise ConfigError(f"{path}: web.session_key is not a claude.ai session key (they start with sk-ant-)")
+    return WebSettings(
+        enabled=enabled,
+        browser=str(browser),
+        profile=Path(texts["profile"]).expanduser() if texts["profile"] else None,
+        cookie_file=Path(texts["cookie_file"]).expanduser() if texts["cookie_file"] else None,
+        session_key=texts["session_key"],
+        organization=texts["organization"],
+    )
 
 
 def _money(value: object) -> Decimal | None:
@@ -218,6 +271,9 @@ def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any],
     values: dict[str, Any] = {}
     warnings: list[str] = []
     for key, value in document.items():
+        if key == "web":
+            values[key] = _web_settings(value, path)
+            continue
         if key == "console":
             values[key] = _console_settings(value, path)
             continue
@@ -250,6 +306,7 @@ def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | 
     for key, env_name, default in (
         ("api_base", ENV_API_BASE, DEFAULT_API_BASE),
         ("token_url", ENV_TOKEN_URL, DEFAULT_TOKEN_URL),
+        ("web_base", ENV_WEB_BASE, DEFAULT_WEB_BASE),
     ):
         if key in values:
             values[key] = check_base_url(values[key], f"{paths.config_file}: {key}")

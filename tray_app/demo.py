@@ -1,4 +1,4 @@
-"""Simulated Anthropic endpoints (OAuth usage, Admin API) on a loopback port, for --demo mode and tests."""
+"""Simulated Anthropic endpoints (OAuth usage, Admin API, claude.ai) on loopback, for --demo and the tests."""
 
 from __future__ import annotations
 
@@ -1028,6 +1028,122 @@ def _claude_code_page(query: _Query, now: datetime, page_cap: int | None) -> dic
 _AdminRoute = Callable[[_Query, datetime, int | None], dict[str, Any]]
 
 
+# -- claude.ai (Web mode) ----------------------------------------------------------------------------
+#
+# claude.ai's own endpoints with the browser's sessionKey cookie (api-reference section 2). Cloudflare
+# stands in front of them, so its browser check answers before the session is even looked at.
+
+WEB_SCENARIOS: tuple[str, ...] = (
+    "normal",
+    "challenge_header",
+    "challenge_html",
+    "logged_out",
+    "forbidden_json",
+    "server_error",
+)
+WEB_ORGANIZATIONS_PATH = "/api/organizations"
+# The chat organization is the one /api/oauth/profile names, so both modes describe one account.
+WEB_CHAT_ORG_UUID = "22222222-2222-4222-8222-222222222222"
+WEB_CHAT_ORG_NAME = "jane@example.com's Organization"
+WEB_API_ORG_UUID = "44444444-4444-4444-8444-444444444444"
+WEB_API_ORG_NAME = "Demo API Org"
+WEB_OVERAGE = {"monthly_credit_limit": 4000, "currency": "USD", "used_credits": 1200, "is_enabled": True}
+WEB_PREPAID = {"amount": 10000, "currency": "USD"}
+
+_WEB_ORG_PATH = re.compile(r"^/api/organizations/([^/]+)/(usage|overage_spend_limit|prepaid/credits)$")
+_SESSION_COOKIE = "sessionKey"
+_CF_RAY = "8f3c2a1b9d7e6f50-FRA"
+
+# Cloudflare's managed challenge as scripts get it (trimmed): the header form carries window._cf_chl_opt.
+_CHALLENGE_PAGE = (
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+    b'<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">'
+    b'<meta name="robots" content="noindex,nofollow"></head><body class="no-js">'
+    b'<div class="main-wrapper" role="main"><div class="main-content"><noscript><div class="h2">'
+    b'<span id="challenge-error-text">Enable JavaScript and cookies to continue</span></div></noscript>'
+    b"</div></div><script>(function(){window._cf_chl_opt={cvId: '3',cZone: \"claude.ai\","
+    b"cType: 'managed',cRay: '" + _CF_RAY.split("-")[0].encode() + b"',cH: 'demo'};"
+    b"var cpo=document.createElement('script');"
+    b"cpo.src='/cdn-cgi/challenge-platform/h/g/orchestrate/chl_page/v1?ray="
+    + _CF_RAY.split("-")[0].encode()
+    + b"';document.getElementsByTagName('head')[0].appendChild(cpo);}());</script></body></html>\n"
+)
+# The same interstitial without the cf-mitigated header and without the _cf_chl_opt object (older form).
+_CHALLENGE_PAGE_PLAIN = (
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title></head><body>'
+    b"<h1>claude.ai</h1><h2>Checking if the site connection is secure</h2>"
+    b'<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></body></html>\n'
+)
+
+
+def web_organizations_body() -> list[dict[str, Any]]:
+    """GET /api/organizations: an API-only organization listed first, then the Max chat organization."""
+    return [
+        {
+            "uuid": WEB_API_ORG_UUID,
+            "name": WEB_API_ORG_NAME,
+            "capabilities": ["api"],
+            "raven_type": None,
+            "rate_limit_tier": "default_api",
+            "billing_type": "prepaid",
+            "created_at": "2024-10-30T23:58:27.427722Z",
+            "updated_at": "2025-06-02T10:00:00.000000Z",
+            "active_flags": [],
+        },
+        {
+            "uuid": WEB_CHAT_ORG_UUID,
+            "name": WEB_CHAT_ORG_NAME,
+            "capabilities": ["chat", "claude_max"],
+            "raven_type": None,
+            "rate_limit_tier": "default_claude_max_5x",
+            "billing_type": "stripe_subscription",
+            "created_at": "2025-03-01T12:00:00.000000Z",
+            "updated_at": "2026-07-01T08:00:00.000000Z",
+            "active_flags": [],
+        },
+    ]
+
+
+def _web_usage_body(rising: dict[str, Any]) -> dict[str, Any]:
+    # claude.ai names the extra-usage cap monthly_credit_limit where the OAuth endpoint says monthly_limit.
+    extra = dict(rising["extra_usage"])
+    extra["monthly_credit_limit"] = extra.pop("monthly_limit")
+    return {**rising, "extra_usage": extra}
+
+
+def _session_key_of(cookie_header: str) -> str | None:
+    for part in cookie_header.split(";"):
+        name, sep, value = part.partition("=")
+        if sep and name.strip() == _SESSION_COOKIE:
+            return value.strip()
+    return None
+
+
+def _challenge(with_header: bool) -> DemoResponse:
+    headers: tuple[tuple[str, str], ...] = (
+        ("Content-Type", "text/html; charset=UTF-8"),
+        (
+            "Cache-Control",
+            "private, max-age=0, no-store, no-cache, must-revalidate, post-check=0, pre-check=0",
+        ),
+        ("cf-ray", _CF_RAY),
+    )
+    if with_header:
+        return DemoResponse(403, _CHALLENGE_PAGE, (*headers, ("cf-mitigated", "challenge")))
+    return DemoResponse(403, _CHALLENGE_PAGE_PLAIN, headers)
+
+
+def _web_logged_out() -> DemoResponse:
+    return _envelope(401, "authentication_error", "Invalid authorization")
+
+
+def _web_forbidden() -> DemoResponse:
+    # As reported for claude.ai: a bare error object, no envelope type or request id.
+    return _json_response(
+        403, {"error": {"type": "permission_error", "message": "We are unable to serve your request"}}
+    )
+
+
 class _HTTPServer(ThreadingHTTPServer):
     # server_close() would otherwise join every handler thread, including ones parked on an idle
     # keep-alive connection of a client that never hangs up; stop() shuts those sockets down instead.
@@ -1127,11 +1243,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class DemoServer:
-    """Loopback stand-in for api.anthropic.com's /api/oauth/* and Admin API, and the token endpoint."""
+    """Loopback stand-in for api.anthropic.com's /api/oauth/* and Admin API, the token endpoint, and
+    claude.ai's session-cookie endpoints, all under one base URL."""
 
     DEMO_ACCESS_TOKEN = "sk-ant-oat01-demo-access-token"
     DEMO_REFRESH_TOKEN = "sk-ant-ort01-demo-refresh-token"
     DEMO_ADMIN_KEY = "sk-ant-admin01-demo-admin-key"
+    DEMO_SESSION_KEY = "sk-ant-sid01-demo-session-key"
 
     def __init__(
         self,
@@ -1142,9 +1260,11 @@ class DemoServer:
         host: str = "127.0.0.1",
         port: int = 0,
         admin_scenario: str = "normal",
+        web_scenario: str = "normal",
     ) -> None:
         _check_scenario(scenario)
         _check_admin_scenario(admin_scenario)
+        _check_web_scenario(web_scenario)
         if not speed > 0:
             raise ValueError(f"speed must be positive, got {speed!r}")
         self.speed = speed
@@ -1154,8 +1274,16 @@ class DemoServer:
         self.valid_admin_keys: set[str] = {self.DEMO_ADMIN_KEY}
         # The most items or buckets one Admin API page holds whatever limit was asked; None: as asked.
         self.admin_page_cap: int | None = None
+        self.valid_session_keys: set[str] = {self.DEMO_SESSION_KEY}
+        # Every Nth authenticated 200 answer of claude.ai sets a new sessionKey cookie; 0 never does.
+        self.renew_session_every = 0
+        # When True a renewal also ends the key it replaced, as a strict server would.
+        self.rotate_strict = False
+        self.issued_session_keys: list[str] = []
+        self._web_answers = 0
         self._scenario = scenario
         self._admin_scenario = admin_scenario
+        self._web_scenario = web_scenario
         self._clock = clock
         self._address = (host, port)
         self._started_at = clock()
@@ -1283,6 +1411,15 @@ class DemoServer:
         _check_admin_scenario(name)
         self._admin_scenario = name
 
+    @property
+    def web_scenario(self) -> str:
+        """How the claude.ai endpoints answer: "normal" or one of the failures of WEB_SCENARIOS."""
+        return self._web_scenario
+
+    def set_web_scenario(self, name: str) -> None:
+        _check_web_scenario(name)
+        self._web_scenario = name
+
     def queue(self, path: str, *responses: DemoResponse) -> None:
         """One-shot answers for path, served first-in first-out before any rule or scenario."""
         with self._lock:
@@ -1328,6 +1465,8 @@ class DemoServer:
             return self._oauth_api(path, headers)
         if method == "GET" and path in self._admin_routes:
             return self._admin_api(path, headers, query)
+        if method == "GET" and (path == WEB_ORGANIZATIONS_PATH or _WEB_ORG_PATH.match(path)):
+            return self._web_api(path, headers)
         if method == "POST" and path == TOKEN_PATH:
             return self._refresh(headers, body)
         return _envelope(404, "not_found_error", f"Not found: {method} {path}")
@@ -1362,6 +1501,59 @@ class DemoServer:
         except _BadRequest as exc:
             return _envelope(400, "invalid_request_error", str(exc))
         return _json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))
+
+    def _web_api(self, path: str, headers: dict[str, str]) -> DemoResponse:
+        scenario = self._web_scenario
+        if scenario in ("challenge_header", "challenge_html"):
+            return self._with_cf_cookie(_challenge(with_header=scenario == "challenge_header"))
+        key = _session_key_of(headers.get("cookie", ""))
+        with self._lock:
+            known = key is not None and key in self.valid_session_keys
+        if not known or scenario == "logged_out":
+            return self._with_cf_cookie(_web_logged_out())
+        if scenario == "forbidden_json":
+            return self._with_cf_cookie(_web_forbidden())
+        if scenario == "server_error":
+            return self._with_cf_cookie(_envelope(500, "api_error", "Internal server error"))
+        response = self._web_route(path)
+        if response.status == 200 and key is not None:
+            response = self._renewed(key, response)
+        return self._with_cf_cookie(response)
+
+    def _web_route(self, path: str) -> DemoResponse:
+        if path == WEB_ORGANIZATIONS_PATH:
+            return _json_response(200, web_organizations_body())
+        found = _WEB_ORG_PATH.match(path)
+        if found is None or found.group(1) != WEB_CHAT_ORG_UUID:
+            # The API-only organization has no claude.ai usage, spend limit or credits either.
+            return _envelope(404, "not_found_error", "Organization not found")
+        resource = found.group(2)
+        if resource == "usage":
+            return _json_response(200, _web_usage_body(self.rising_body()))
+        return _json_response(200, WEB_OVERAGE if resource == "overage_spend_limit" else WEB_PREPAID)
+
+    def _renewed(self, key: str, response: DemoResponse) -> DemoResponse:
+        with self._lock:
+            self._web_answers += 1
+            every = self.renew_session_every
+            if every <= 0 or self._web_answers % every:
+                return response
+            new_key = "sk-ant-sid01-demo-" + secrets.token_urlsafe(24)
+            self.valid_session_keys.add(new_key)
+            self.issued_session_keys.append(new_key)
+            if self.rotate_strict:
+                self.valid_session_keys.discard(key)
+        cookie = f"{_SESSION_COOKIE}={new_key}; Path=/; Secure; HttpOnly"
+        return replace(response, headers=(*response.headers, ("Set-Cookie", cookie)))
+
+    def _with_cf_cookie(self, response: DemoResponse) -> DemoResponse:
+        # Cloudflare's bot cookie rides on every answer; its Expires date holds a comma, so a client
+        # that splits a joined Set-Cookie header on commas would misread the sessionKey next to it.
+        expires = formatdate(self._clock() + 1800, usegmt=True)
+        cookie = (
+            f"__cf_bm={secrets.token_urlsafe(32)}; path=/; expires={expires}; HttpOnly; Secure; SameSite=None"
+        )
+        return replace(response, headers=(("Set-Cookie", cookie), *response.headers))
 
     def _refresh(self, headers: dict[str, str], body: bytes) -> DemoResponse:
         fields = _token_fields(headers.get("content-type", ""), body)
@@ -1422,8 +1614,15 @@ class DemoServer:
             except (ValueError, KeyError, TypeError) as exc:
                 return _envelope(400, "invalid_request_error", str(exc))
             return _json_response(200, {"admin_scenario": name})
+        if method == "POST" and path == "/_demo/web_scenario":
+            try:
+                name = json.loads(body)["scenario"]
+                self.set_web_scenario(name)
+            except (ValueError, KeyError, TypeError) as exc:
+                return _envelope(400, "invalid_request_error", str(exc))
+            return _json_response(200, {"web_scenario": name})
         if method == "GET" and path == "/_demo/requests":
-            # Authorization values stay out: this list is printed by subprocess tests.
+            # Authorization and Cookie values stay out: this list is printed by subprocess tests.
             listing = [
                 {"method": r.method, "path": r.path, "user_agent": r.headers.get("user-agent"), "at": r.at}
                 for r in self.requests()
@@ -1440,6 +1639,11 @@ def _check_scenario(name: str) -> None:
 def _check_admin_scenario(name: str) -> None:
     if name not in ADMIN_SCENARIOS:
         raise ValueError(f"unknown admin scenario {name!r}; known: {', '.join(ADMIN_SCENARIOS)}")
+
+
+def _check_web_scenario(name: str) -> None:
+    if name not in WEB_SCENARIOS:
+        raise ValueError(f"unknown web scenario {name!r}; known: {', '.join(WEB_SCENARIOS)}")
 
 
 def _envelope(
@@ -1482,6 +1686,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tray_app.demo", description=__doc__)
     parser.add_argument("--scenario", choices=SCENARIOS, default="rising")
     parser.add_argument("--admin-scenario", choices=ADMIN_SCENARIOS, default="normal")
+    parser.add_argument("--web-scenario", choices=WEB_SCENARIOS, default="normal")
     parser.add_argument("--speed", type=_positive_float, default=1.0, help="virtual seconds per real second")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
@@ -1493,7 +1698,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with DemoServer(
-        args.scenario, speed=args.speed, port=args.port, admin_scenario=args.admin_scenario
+        args.scenario,
+        speed=args.speed,
+        port=args.port,
+        admin_scenario=args.admin_scenario,
+        web_scenario=args.web_scenario,
     ) as server:
         print(server.base_url, flush=True)
         # A short timeout keeps the main thread responsive to signals on every platform.

@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from tray_app.config import ConsoleSettings, Paths, Settings
+from tray_app.config import ConsoleSettings, Paths, Settings, WebSettings
 from tray_app.core.parse import parse_usage
 from tray_app.core.timeparse import from_epoch
 from tray_app.demo import DemoServer, rising_usage_body
@@ -72,6 +72,9 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                 token_url=server.token_url,
                 claude_config_dir=root / "claude",
                 token_refresh="off",
+                # And the claude.ai session, with a pasted demo key: overage and prepaid credits.
+                web=WebSettings(enabled=True, session_key=DemoServer.DEMO_SESSION_KEY),
+                web_base=server.base_url,
                 # Console mode too, on the same simulated servers: the demo shows both at once.
                 console=ConsoleSettings(
                     admin_api_key=DemoServer.DEMO_ADMIN_KEY,

@@ -35,6 +35,7 @@ from tray_app.core.parse import expires_soon, plan_name
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.core.viewmodel import ViewModel
+from tray_app.core.web_report import WebReport
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
 from tray_app.store import Store
@@ -247,6 +248,15 @@ class CodeMonitor:
             message = f"{message} (showing figures from {format_age(now - stored[0])})"
         return self._report(status, message, stored)
 
+    def stored_usage(self) -> tuple[datetime, CodeUsage] | None:
+        return self._store.last_code_usage()
+
+    def report_from(
+        self, status: CodeStatus, message: str | None, stored: tuple[datetime, CodeUsage] | None
+    ) -> CodeReport:
+        """A report of given figures with their stored history's forecasts (the claude.ai fallback)."""
+        return self._report(status, message, stored)
+
     def _report(
         self, status: CodeStatus, message: str | None, stored: tuple[datetime, CodeUsage] | None
     ) -> CodeReport:
@@ -281,10 +291,21 @@ class PollTiming:
     repaint: float = 30.0  # countdowns in the menu are redrawn at least this often
     suspend_jump: float = 60.0  # wall clock ahead of the monotonic clock by this much: we slept
     console_interval: float = 120.0  # Console mode: the cost report, which is polite at once a minute
+    web_interval: float = 300.0  # claude.ai sits behind Cloudflare: ask rarely
 
 
 def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
     return tuple((item.window.id, item.window.utilization) for item in report.windows)
+
+
+class UsageSource(Protocol):
+    """What the poller needs of Code mode: CodeMonitor, or claude.ai standing in for it."""
+
+    def poll(self, force: bool = False) -> CodeReport: ...
+
+    def stored_report(self, stale_after: timedelta) -> CodeReport: ...
+
+    def backoff_until(self) -> datetime | None: ...
 
 
 class ConsoleSource(Protocol):
@@ -295,17 +316,26 @@ class ConsoleSource(Protocol):
     def stored_report(self) -> ConsoleReport: ...
 
 
+class WebSource(Protocol):
+    """What the poller needs of the claude.ai session (tray_app.web_monitor)."""
+
+    def refresh(self) -> WebReport | None: ...
+
+    def stored_report(self) -> WebReport | None: ...
+
+
 class Poller:
     """The polling thread: poll when due, present every tick, publish. Errors change state only."""
 
     def __init__(
         self,
-        monitor: CodeMonitor | None,
-        present: Callable[[CodeReport | None, ConsoleReport | None], ViewModel],
+        monitor: UsageSource | None,
+        present: Callable[[CodeReport | None, ConsoleReport | None, WebReport | None], ViewModel],
         publish: Callable[[ViewModel], None],
         timing: PollTiming,
         *,
         console: ConsoleSource | None = None,
+        web: WebSource | None = None,
         on_report: Callable[[CodeReport], object] | None = None,
         on_console: Callable[[ConsoleReport], object] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -313,6 +343,9 @@ class Poller:
     ) -> None:
         self._monitor = monitor
         self._console = console
+        self._web = web
+        self._web_report: WebReport | None = None
+        self._next_web = monotonic()
         self._present = present
         self._publish = publish
         # The alert rules: called once per fresh poll, never on repaints.
@@ -348,7 +381,9 @@ class Poller:
             self._report = self._monitor.stored_report(timedelta(0))
         if self._console is not None:
             self._console_report = self._console.stored_report()
-        self._publish(self._present(self._report, self._console_report))
+        if self._web is not None:
+            self._web_report = self._web.stored_report()
+        self._publish(self._present(self._report, self._console_report, self._web_report))
 
     def refresh_now(self) -> None:
         """Poll at once (a shared back-off still holds: the monitor answers from the database)."""
@@ -370,13 +405,24 @@ class Poller:
             self._poll(self._monitor, forced, now)
         if self._console is not None and (forced or slept or now >= self._next_console):
             self._refresh_console(self._console, now)
-        self._publish(self._present(self._report, self._console_report))
+        if self._web is not None and (forced or slept or now >= self._next_web):
+            self._refresh_web(self._web, now)
+        self._publish(self._present(self._report, self._console_report, self._web_report))
         due = [self._timing.repaint]
         if self._monitor is not None:
             due.append(self._next_poll - self._monotonic())
         if self._console is not None:
             due.append(self._next_console - self._monotonic())
+        if self._web is not None:
+            due.append(self._next_web - self._monotonic())
         return max(0.0, min(due))
+
+    def _refresh_web(self, web: WebSource, now: float) -> None:
+        try:
+            self._web_report = web.refresh()
+        except Exception:
+            logger.exception("claude.ai refresh failed unexpectedly")
+        self._next_web = now + self._timing.web_interval
 
     def _refresh_console(self, console: ConsoleSource, now: float) -> None:
         try:
@@ -399,7 +445,7 @@ class Poller:
         self._clocks = (now, wall)
         return (wall - last_wall) - (now - last_mono) > self._timing.suspend_jump
 
-    def _poll(self, monitor: CodeMonitor, forced: bool, now: float) -> None:
+    def _poll(self, monitor: UsageSource, forced: bool, now: float) -> None:
         previous = self._report
         try:
             report = monitor.poll(force=forced)

@@ -60,6 +60,7 @@ def test_menu_renders_as_text() -> None:
             "[x] Notifications",
             "    Snooze for 1 hour",
             "    Snooze until tomorrow",
+            "[ ] Use claude.ai browser session",
             "Open settings file",
             "Open log folder",
             "About claude-usage-tray",

@@ -13,6 +13,7 @@ from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, CodeStatus
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
+from tray_app.core.web_report import WebReport
 from tray_app.demo import DemoServer
 from tray_app.poller import CodeMonitor, Poller, PollTiming
 from tray_app.sources.code_api import CodeApi
@@ -68,8 +69,10 @@ def harness(tmp_path: Path, claude_dir: Path) -> Iterator[Harness]:
             store, ClaudeCredentialStore(claude_dir), CodeApi(http, server.base_url, "2.1.0"), None, clock.now
         )
 
-        def show(report: CodeReport | None, console: ConsoleReport | None = None) -> ViewModel:
-            return present(report, clock.now(), UTC, ViewOptions(), console)
+        def show(
+            report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None
+        ) -> ViewModel:
+            return present(report, clock.now(), UTC, ViewOptions(), console, web)
 
         poller = Poller(
             monitor,
@@ -223,7 +226,7 @@ def test_thread_starts_polls_and_stops_quickly(tmp_path: Path, claude_dir: Path)
         )
         poller = Poller(
             monitor,
-            lambda r, c: present(r, datetime.now(UTC), UTC, ViewOptions(), c),
+            lambda r, c, w: present(r, datetime.now(UTC), UTC, ViewOptions(), c, w),
             published.append,
             PollTiming(),
         )

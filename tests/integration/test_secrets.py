@@ -32,6 +32,8 @@ def secrets_of(server: DemoServer) -> set[str]:
         {DemoServer.DEMO_ACCESS_TOKEN, DemoServer.DEMO_REFRESH_TOKEN, DemoServer.DEMO_ADMIN_KEY}
         | server.valid_access_tokens
         | server.valid_refresh_tokens
+        | server.valid_session_keys
+        | set(server.issued_session_keys)
     )
 
 
@@ -63,6 +65,19 @@ def test_cli_outputs_logs_and_database_hold_no_secret(
         outputs += [console.stdout, console.stderr]
     assert "Demo Org" in "".join(outputs)
     server.set_admin_scenario("normal")
+    # The claude.ai session, working, renewed, challenged and expired, from a pasted key.
+    (cli.home / "config.toml").write_text(
+        f'token_refresh = "self"\n[web]\nenabled = true\nsession_key = "{DemoServer.DEMO_SESSION_KEY}"\n'
+    )
+    server.renew_session_every = 1
+    for web_scenario in ("normal", "challenge_header", "logged_out"):
+        server.set_web_scenario(web_scenario)
+        with sqlite3.connect(cli.home / "usage_history.db") as db:
+            db.execute("DELETE FROM backoff")
+        db.close()
+        web = cli.run("-v", "status", "--json", CLAUDE_USAGE_TRAY_WEB_BASE=server.base_url)
+        outputs += [web.stdout, web.stderr]
+    server.set_web_scenario("normal")
     doctor = cli.run("-v", "doctor", ANTHROPIC_ADMIN_API_KEY=DemoServer.DEMO_ADMIN_KEY)
     outputs += [refreshed.stdout, refreshed.stderr, doctor.stdout, doctor.stderr]
     written = "\n".join(outputs) + everything_written(cli.home)

@@ -9,11 +9,22 @@ from tray_app.core.errors import CredentialsError, ShapeError
 from tray_app.core.parse import (
     api_error_message,
     parse_credentials,
+    parse_overage,
+    parse_prepaid,
     parse_profile,
     parse_retry_after,
+    parse_session_cookie,
     parse_token_grant,
     parse_usage,
+    parse_web_organizations,
     plan_name,
+)
+from tray_app.core.web import (
+    Overage,
+    Prepaid,
+    WebOrganization,
+    is_cloudflare_challenge,
+    pick_organization,
 )
 
 FULL_BODY: dict[str, Any] = {
@@ -385,3 +396,207 @@ def test_expiry_margin() -> None:
     creds = parse_credentials(creds_doc(expiresAt=int((NOW + timedelta(minutes=3)).timestamp() * 1000)))
     assert not expires_soon(creds, NOW, timedelta(0))
     assert expires_soon(creds, NOW, timedelta(minutes=5))
+
+
+# -- claude.ai (api-reference section 2) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "limit"),
+    [
+        ({"is_enabled": True, "monthly_credit_limit": 5000, "used_credits": 1200}, 50.0),
+        # monthly_limit wins when both are present; monthly_credit_limit only fills its absence.
+        ({"is_enabled": True, "monthly_limit": 4000, "monthly_credit_limit": 5000, "used_credits": 0}, 40.0),
+        ({"is_enabled": True, "monthly_limit": None, "monthly_credit_limit": 2050, "used_credits": 0}, 20.5),
+    ],
+)
+def test_extra_usage_accepts_monthly_credit_limit(extra: dict[str, Any], limit: float) -> None:
+    parsed = parse_usage({"extra_usage": extra}).extra_usage
+    assert parsed is not None and parsed.limit == limit
+
+
+def test_extra_usage_with_only_a_credit_limit_is_still_shown_when_disabled() -> None:
+    parsed = parse_usage({"extra_usage": {"is_enabled": False, "monthly_credit_limit": 1000}}).extra_usage
+    assert parsed is not None and (parsed.enabled, parsed.used, parsed.limit) == (False, 0.0, 10.0)
+
+
+def test_web_organizations() -> None:
+    body = [
+        {"uuid": "org-api", "name": "API Org", "capabilities": ["api"]},
+        {
+            "uuid": "org-chat",
+            "name": "jane@example.com's Organization",
+            "capabilities": ["chat", "claude_max"],
+            "raven_type": None,
+            "rate_limit_tier": "default_claude_max_20x",
+        },
+        {"uuid": "org-bare"},
+        {"uuid": "org-odd", "name": "", "capabilities": ["chat", 3, None]},
+        {"name": "no uuid"},
+        {"uuid": "  "},
+        "not an object",
+    ]
+    assert parse_web_organizations(body) == [
+        WebOrganization("org-api", "API Org", ("api",)),
+        WebOrganization("org-chat", "jane@example.com's Organization", ("chat", "claude_max")),
+        WebOrganization("org-bare", None, ()),
+        WebOrganization("org-odd", None, ("chat",)),
+    ]
+    assert parse_web_organizations([]) == []
+
+
+@pytest.mark.parametrize("body", [{"organizations": []}, "text", None, 3])
+def test_web_organizations_must_be_an_array(body: object) -> None:
+    with pytest.raises(ShapeError):
+        parse_web_organizations(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {"monthly_credit_limit": 5000, "currency": "USD", "used_credits": 1200, "is_enabled": True},
+            Overage(True, 12.0, 50.0, "USD"),
+        ),
+        (
+            {"monthly_credit_limit": 4000, "currency": "eur", "used_credits": 12345.0, "is_enabled": True},
+            Overage(True, 123.45, 40.0, "EUR"),
+        ),
+        (
+            {"monthly_credit_limit": None, "used_credits": None, "is_enabled": True},
+            Overage(True, 0.0, None, "USD"),
+        ),
+        ({"monthly_limit": 3000, "used_credits": 5, "is_enabled": True}, Overage(True, 0.05, 30.0, "USD")),
+        (
+            {
+                "monthly_credit_limit": 5000,
+                "used_credits": 7,
+                "currency": "JPY",
+                "decimal_places": 0,
+                "is_enabled": True,
+            },
+            Overage(True, 7.0, 5000.0, "JPY"),
+        ),
+        ({"monthly_credit_limit": 5000, "currency": "USD", "used_credits": 1200, "is_enabled": False}, None),
+        ({"monthly_credit_limit": 5000, "currency": "USD", "used_credits": 1200, "is_enabled": "true"}, None),
+        ({"monthly_credit_limit": 5000, "currency": "USD", "used_credits": 1200}, None),
+    ],
+)
+def test_overage(body: dict[str, Any], expected: Overage | None) -> None:
+    assert parse_overage(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"amount": 10000, "currency": "USD"}, Prepaid(100.0, "USD")),
+        ({"amount": 2550.0, "currency": "eur"}, Prepaid(25.5, "EUR")),
+        ({"amount": 0, "currency": "USD"}, Prepaid(0.0, "USD")),
+        ({"amount": 10000, "currency": None}, None),
+        ({"amount": 0, "currency": None}, None),
+        ({"amount": None, "currency": "USD"}, None),
+        ({}, None),
+    ],
+)
+def test_prepaid(body: dict[str, Any], expected: Prepaid | None) -> None:
+    assert parse_prepaid(body) == expected
+
+
+@pytest.mark.parametrize("parse", [parse_overage, parse_prepaid])
+@pytest.mark.parametrize("body", [[], "text", None])
+def test_web_money_bodies_must_be_objects(parse: Any, body: object) -> None:
+    with pytest.raises(ShapeError):
+        parse(body)
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (["sessionKey=sk-ant-sid01-new; Path=/; Secure; HttpOnly"], "sk-ant-sid01-new"),
+        (
+            [
+                "__cf_bm=abc; path=/; expires=Sat, 25 Jul 2026 17:50:00 GMT; HttpOnly; Secure",
+                "sessionKey=sk-ant-sid01-new; Path=/; Secure; HttpOnly",
+            ],
+            "sk-ant-sid01-new",
+        ),
+        (
+            ["sessionKey=sk-ant-sid01-old; Path=/", "sessionKey=sk-ant-sid01-newest; Path=/"],
+            "sk-ant-sid01-newest",
+        ),
+        (['sessionKey="sk-ant-sid01-quoted"; Path=/'], "sk-ant-sid01-quoted"),
+        ([" sessionKey = sk-ant-sid01-spaced ;Path=/"], "sk-ant-sid01-spaced"),
+        (["sessionKey=; Path=/; Max-Age=0"], None),
+        (["sessionKey=deleted; Path=/"], None),
+        (["sessionkey=sk-ant-sid01-wrong-case"], None),
+        (["lastActiveOrg=sk-ant-sid01-not-a-session"], None),
+        (["sessionKey"], None),
+        ([], None),
+    ],
+)
+def test_session_cookie_renewal(headers: list[str], expected: str | None) -> None:
+    assert parse_session_cookie(headers) == expected
+
+
+_CHALLENGE_PAGE = b"<!DOCTYPE html><html><head><title>Just a moment...</title></head></html>"
+
+
+@pytest.mark.parametrize(
+    ("status", "cf_mitigated", "content_type", "body", "expected"),
+    [
+        (403, "challenge", "text/html; charset=UTF-8", _CHALLENGE_PAGE, True),
+        (403, "Challenge", None, b"", True),
+        (503, "challenge", "text/html", b"", True),
+        (403, None, "text/html; charset=UTF-8", _CHALLENGE_PAGE, True),
+        (403, None, "text/html", b"<html><script>window._cf_chl_opt={};</script></html>", True),
+        (503, None, None, b"<html><title>JUST A MOMENT...</title></html>", True),
+        # Not the browser check: a JSON refusal, a block page, another status, an unrelated mitigation.
+        (403, None, "application/json", b'{"error": {"message": "Just a moment"}}', False),
+        (403, None, "text/html", b"<html><title>Access denied</title></html>", False),
+        (401, "challenge", "text/html", _CHALLENGE_PAGE, False),
+        (200, None, "text/html", _CHALLENGE_PAGE, False),
+        (429, None, "text/html", _CHALLENGE_PAGE, False),
+        (403, "block", "text/plain", b"blocked", False),
+    ],
+)
+def test_cloudflare_challenge(
+    status: int, cf_mitigated: str | None, content_type: str | None, body: bytes, expected: bool
+) -> None:
+    assert is_cloudflare_challenge(status, cf_mitigated, content_type, body) is expected
+
+
+_API = WebOrganization("u-api", "API Org", ("api",))
+_API_PLUS = WebOrganization("u-api-plus", "Billing", ("api", "billing"))
+_CHAT = WebOrganization("u-chat", "Jane's Organization", ("chat", "claude_max"))
+_CHAT_2 = WebOrganization("u-chat-2", "Team", ("chat",))
+_NAMELESS = WebOrganization("u-nameless", None, ())
+
+
+@pytest.mark.parametrize(
+    ("orgs", "wanted", "expected"),
+    [
+        ([_API, _CHAT, _CHAT_2], None, _CHAT),
+        ([_API, _API_PLUS, _CHAT_2], None, _CHAT_2),
+        ([_API, _API_PLUS], None, _API_PLUS),
+        ([_API, _NAMELESS], None, _NAMELESS),
+        ([_API], None, _API),
+        ([], None, None),
+        ([], "u-chat", None),
+        ([_API, _CHAT, _CHAT_2], "u-chat-2", _CHAT_2),
+        ([_API, _CHAT, _CHAT_2], "U-API", _API),
+        ([_API, _CHAT, _CHAT_2], " team ", _CHAT_2),
+        ([_API, _CHAT, _CHAT_2], "API Org", _API),
+        ([_API, _CHAT, _CHAT_2], "someone else's", _CHAT),
+        ([_API, _CHAT, _CHAT_2], "   ", _CHAT),
+        ([_API, _NAMELESS], "u-nameless", _NAMELESS),
+    ],
+)
+def test_pick_organization(
+    orgs: list[WebOrganization], wanted: str | None, expected: WebOrganization | None
+) -> None:
+    assert pick_organization(orgs, wanted) == expected
+
+
+def test_a_uuid_match_beats_a_name_match() -> None:
+    confusing = WebOrganization("u-x", "u-chat", ("chat",))
+    assert pick_organization([confusing, _CHAT], "u-chat") == _CHAT

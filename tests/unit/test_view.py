@@ -154,6 +154,7 @@ def test_actions_and_notification_toggle() -> None:
         ("Refresh now", Action.REFRESH, None),
         ("Open usage page", Action.OPEN_USAGE_PAGE, None),
         ("Notifications", Action.TOGGLE_NOTIFICATIONS, False),
+        ("Use claude.ai browser session", Action.TOGGLE_WEB, False),
         ("Open settings file", Action.OPEN_SETTINGS, None),
         ("Open log folder", Action.OPEN_LOGS, None),
         ("About claude-usage-tray", Action.ABOUT, None),

@@ -56,3 +56,7 @@ class NetworkError(UsageError):
 
 class ShapeError(UsageError):
     """The server answered, but not with the JSON we know (HTML page, truncated body, wrong types)."""
+
+
+class ChallengeError(UsageError):
+    """claude.ai's Cloudflare front answered with a browser check: not a logout, the session may be fine."""

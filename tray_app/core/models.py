@@ -97,6 +97,7 @@ class CodeStatus(StrEnum):
     RATE_LIMITED = "rate_limited"
     OFFLINE = "offline"
     ERROR = "error"
+    BLOCKED = "blocked"  # claude.ai's Cloudflare browser check: not a logout, just not for scripts
 
 
 @dataclass(frozen=True)

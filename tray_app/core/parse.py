@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,6 +21,7 @@ from tray_app.core.models import (
     UsageWindow,
 )
 from tray_app.core.timeparse import from_epoch, parse_timestamp
+from tray_app.core.web import Overage, Prepaid, WebOrganization
 
 # The flat windows we show, in display order. Codename keys (tangelo, iguana_necktie, ...) are
 # deliberately absent: they come and go without notice and mean nothing to a user.
@@ -116,6 +117,9 @@ def _extra_usage(raw: object) -> ExtraUsage | None:
     enabled = raw.get("is_enabled") is True
     used_minor = _number(raw.get("used_credits"))
     limit_minor = _number(raw.get("monthly_limit"))
+    if limit_minor is None:
+        # claude.ai's own /usage names the cap monthly_credit_limit.
+        limit_minor = _number(raw.get("monthly_credit_limit"))
     if not enabled and used_minor is None and limit_minor is None:
         return None
     places = raw.get("decimal_places")
@@ -260,3 +264,82 @@ def api_error_message(body: object) -> str | None:
 def expires_soon(credentials: OAuthCredentials, now: datetime, margin: timedelta) -> bool:
     """True when the access token has expired or will within margin; unknown expiry counts as valid."""
     return credentials.expires_at is not None and credentials.expires_at <= now + margin
+
+
+# -- claude.ai (browser session) ---------------------------------------------------------------------
+
+SESSION_COOKIE = "sessionKey"
+_SESSION_PREFIX = "sk-ant-"
+
+
+def _minor_scale(raw: Mapping[str, Any]) -> int:
+    """Minor units per major unit: 10 ** decimal_places when given and sane, else 100 (cents)."""
+    places = raw.get("decimal_places")
+    if isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 4:
+        return int(10**places)
+    return 100
+
+
+def parse_web_organizations(body: object) -> list[WebOrganization]:
+    """Convert claude.ai's GET /api/organizations (a JSON array); entries without a uuid are skipped."""
+    if not isinstance(body, list):
+        raise ShapeError(f"organizations answer is a {type(body).__name__}, not a JSON array")
+    orgs: list[WebOrganization] = []
+    for raw in body:
+        if not isinstance(raw, Mapping):
+            continue
+        uuid = _text(raw.get("uuid"))
+        if uuid is None:
+            continue
+        capabilities = raw.get("capabilities")
+        listed = capabilities if isinstance(capabilities, list) else []
+        orgs.append(
+            WebOrganization(
+                uuid.strip(), _text(raw.get("name")), tuple(c for c in listed if isinstance(c, str))
+            )
+        )
+    return orgs
+
+
+def parse_overage(body: object) -> Overage | None:
+    """Convert .../overage_spend_limit; None unless extra usage is enabled. Amounts arrive in cents."""
+    if not isinstance(body, Mapping):
+        raise ShapeError(f"overage answer is a {type(body).__name__}, not a JSON object")
+    if body.get("is_enabled") is not True:
+        return None
+    scale = _minor_scale(body)
+    limit_minor = _number(body.get("monthly_credit_limit"))
+    if limit_minor is None:
+        limit_minor = _number(body.get("monthly_limit"))
+    currency = _text(body.get("currency")) or "USD"
+    return Overage(
+        enabled=True,
+        used=(_number(body.get("used_credits")) or 0.0) / scale,
+        limit=None if limit_minor is None else limit_minor / scale,
+        currency=currency.strip().upper(),
+    )
+
+
+def parse_prepaid(body: object) -> Prepaid | None:
+    """Convert .../prepaid/credits; None for an account that never bought credits (currency null)."""
+    if not isinstance(body, Mapping):
+        raise ShapeError(f"prepaid credits answer is a {type(body).__name__}, not a JSON object")
+    currency = _text(body.get("currency"))
+    amount = _number(body.get("amount"))
+    if currency is None or amount is None:
+        return None
+    return Prepaid(amount=amount / _minor_scale(body), currency=currency.strip().upper())
+
+
+def parse_session_cookie(set_cookies: Sequence[str]) -> str | None:
+    """The newest claude.ai session key among Set-Cookie header values; None when none renews it.
+
+    A deletion (empty value) or a value without the sk-ant- prefix is not a session key.
+    """
+    found: str | None = None
+    for header in set_cookies:
+        name, sep, value = header.split(";", 1)[0].partition("=")
+        value = value.strip().strip('"')
+        if sep and name.strip() == SESSION_COOKIE and value.startswith(_SESSION_PREFIX):
+            found = value
+    return found

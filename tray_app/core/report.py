@@ -146,14 +146,18 @@ def console_report_json(report: ConsoleReport) -> dict[str, Any]:
 
 
 def status_document(
-    code: CodeReport | None, generated_at: datetime, console: ConsoleReport | None = None
+    code: CodeReport | None,
+    generated_at: datetime,
+    console: ConsoleReport | None = None,
+    web: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole `status --json` document."""
+    """The whole `status --json` document (web: the claude.ai object, already rendered, or None)."""
     return {
         "schema": JSON_SCHEMA_VERSION,
         "generated_at": iso_utc(generated_at),
         "code": None if code is None else code_report_json(code),
         "console": None if console is None else console_report_json(console),
+        "web": web,
     }
 
 

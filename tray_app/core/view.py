@@ -30,6 +30,7 @@ from tray_app.core.viewmodel import (
     MenuRow,
     ViewModel,
 )
+from tray_app.core.web_report import WebReport, web_lines
 
 USAGE_PAGE_URL = "https://claude.ai/settings/usage"
 # Windows truncates tooltips at 128 UTF-16 units (and pystray raises past it).
@@ -44,6 +45,7 @@ class ViewOptions:
     style: IconStyle = IconStyle.COLOR
     notifications_on: bool = True
     snoozed_until: datetime | None = None
+    web_enabled: bool = False
     stale_after: timedelta = timedelta(minutes=3)
     app_name: str = "claude-usage-tray"
 
@@ -66,7 +68,7 @@ def _weekly(report: CodeReport, primary: WindowReport | None) -> WindowReport | 
 
 
 def _is_stale(report: CodeReport, now: datetime, options: ViewOptions) -> bool:
-    if report.status in (CodeStatus.STALE, CodeStatus.RATE_LIMITED, CodeStatus.ERROR):
+    if report.status in (CodeStatus.STALE, CodeStatus.RATE_LIMITED, CodeStatus.ERROR, CodeStatus.BLOCKED):
         return True
     return report.updated_at is not None and now - report.updated_at > options.stale_after
 
@@ -187,9 +189,13 @@ def menu_rows(
     tz: tzinfo,
     options: ViewOptions,
     console: ConsoleReport | None = None,
+    web: WebReport | None = None,
 ) -> tuple[MenuRow, ...]:
     """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions."""
     rows: list[MenuRow] = [] if report is None else _code_rows(report, now, tz, options)
+    if web is not None:
+        show_overage = report is None or report.extra_usage is None
+        rows += [MenuRow(line) for line in web_lines(web, show_overage)]
     if console is not None:
         if rows:
             rows.append(SEPARATOR)
@@ -202,6 +208,7 @@ def menu_rows(
         MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
         MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
         *_snooze_rows(now, tz, options),
+        MenuRow("Use claude.ai browser session", Action.TOGGLE_WEB, checked=options.web_enabled),
         MenuRow("Open settings file", Action.OPEN_SETTINGS),
         MenuRow("Open log folder", Action.OPEN_LOGS),
         MenuRow(f"About {options.app_name}", Action.ABOUT),
@@ -268,6 +275,7 @@ def present(
     tz: tzinfo,
     options: ViewOptions,
     console: ConsoleReport | None = None,
+    web: WebReport | None = None,
 ) -> ViewModel:
     """Everything the tray shows at this moment: Code mode leads the icon when it is set up."""
     if report is None:
@@ -275,7 +283,7 @@ def present(
         return ViewModel(
             icon=_console_icon(console, options),
             title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-            menu=menu_rows(None, now, tz, options, console),
+            menu=menu_rows(None, now, tz, options, console, web),
         )
     title = title_text(report, now, tz, options)
     if console is not None and console.figures is not None:
@@ -284,5 +292,5 @@ def present(
     return ViewModel(
         icon=icon_spec(report, now, options),
         title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-        menu=menu_rows(report, now, tz, options, console),
+        menu=menu_rows(report, now, tz, options, console, web),
     )

@@ -52,6 +52,7 @@ class Action(StrEnum):
     SNOOZE_HOUR = "snooze_hour"
     SNOOZE_TOMORROW = "snooze_tomorrow"
     RESUME_NOTIFICATIONS = "resume_notifications"
+    TOGGLE_WEB = "toggle_web"
     OPEN_SETTINGS = "open_settings"
     OPEN_LOGS = "open_logs"
     ABOUT = "about"

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 
-from tray_app.core.errors import AuthError, AuthKind, NetworkError, RateLimited, ServerError, ShapeError
+from tray_app.core.errors import (
+    AuthError,
+    AuthKind,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    ShapeError,
+    UsageError,
+)
 from tray_app.core.parse import api_error_message, parse_retry_after
 from tray_app.core.redact import redact
 
@@ -23,6 +33,31 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 def _clock() -> datetime:
     return datetime.now(UTC)
+
+
+class _Answered(Protocol):
+    """What the error mapping reads of an answer: a requests.Response or an HttpAnswer."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True)
+class HttpAnswer:
+    """One answer of any status. Headers, cookies and body stay out of repr: they can carry a session key."""
+
+    url: str
+    status: int
+    headers: Mapping[str, str] = field(repr=False)  # case-insensitive names
+    set_cookies: tuple[str, ...] = field(repr=False)  # every Set-Cookie header value, in order
+    body: bytes = field(repr=False)
+
+    @property
+    def status_code(self) -> int:
+        return self.status
 
 
 class HttpClient:
@@ -50,6 +85,55 @@ class HttpClient:
 
         params are query parameters in order; pairs (not a dict) so a name can repeat, as in group_by[].
         """
+        response, body = self._send(method, url, headers, json_body, params)
+        if response.status_code >= 300:
+            raise self._error(response, body, url)
+        return _decode(body, response, url)
+
+    def fetch(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        json_body: Any = None,
+        params: Sequence[tuple[str, str]] = (),
+    ) -> HttpAnswer:
+        """The raw answer whatever its status, for callers that read headers or classify failures.
+
+        Only a missing answer raises (NetworkError, or ShapeError for an oversized body). Cookies the
+        answer sets are handed over in set_cookies and not kept in the shared session.
+        """
+        response, body = self._send(method, url, headers, json_body, params)
+        for answered in (*response.history, response):
+            for cookie in answered.cookies:
+                with contextlib.suppress(KeyError):
+                    self._session.cookies.clear(cookie.domain, cookie.path, cookie.name)
+        return HttpAnswer(
+            url=url,
+            status=response.status_code,
+            headers=response.headers,
+            set_cookies=_set_cookies(response),
+            body=body,
+        )
+
+    def error_for(self, answer: HttpAnswer) -> UsageError:
+        """The typed error request_json raises for this (non-2xx) answer."""
+        return self._error(answer, answer.body, answer.url)
+
+    @staticmethod
+    def json_of(answer: HttpAnswer) -> Any:
+        """The decoded JSON body; ShapeError for an HTML page or malformed JSON, as request_json."""
+        return _decode(answer.body, answer, answer.url)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        json_body: Any,
+        params: Sequence[tuple[str, str]],
+    ) -> tuple[requests.Response, bytes]:
         try:
             response = self._session.request(
                 method,
@@ -68,9 +152,7 @@ class HttpClient:
             raise NetworkError(f"cannot reach {_host(url)}") from None
         except requests.RequestException as exc:
             raise NetworkError(f"request to {_host(url)} failed ({type(exc).__name__})") from None
-        if response.status_code >= 300:
-            raise self._error(response, body, url)
-        return _decode(body, response, url)
+        return response, body
 
     @staticmethod
     def _read_capped(response: requests.Response) -> bytes:
@@ -84,7 +166,7 @@ class HttpClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _error(self, response: requests.Response, body: bytes, url: str) -> Exception:
+    def _error(self, response: _Answered, body: bytes, url: str) -> UsageError:
         status = response.status_code
         try:
             decoded: Any = json.loads(body)
@@ -110,7 +192,7 @@ class HttpClient:
         return ServerError(status, f"{_host(url)} answered HTTP {status}{said}", retry_after)
 
 
-def _decode(body: bytes, response: requests.Response, url: str) -> Any:
+def _decode(body: bytes, response: _Answered, url: str) -> Any:
     try:
         return json.loads(body)
     except ValueError:
@@ -118,6 +200,17 @@ def _decode(body: bytes, response: requests.Response, url: str) -> Any:
         if body.lstrip()[:1] == b"<":
             raise ShapeError(f"{_host(url)} answered with an HTML page ({kind}), not JSON") from None
         raise ShapeError(f"{_host(url)} answered with malformed JSON ({len(body)} bytes)") from None
+
+
+def _set_cookies(response: requests.Response) -> tuple[str, ...]:
+    # requests joins repeated Set-Cookie headers with commas, which Expires dates also hold; urllib3
+    # keeps them apart.
+    raw_headers = getattr(response.raw, "headers", None)
+    getlist = getattr(raw_headers, "getlist", None)
+    if callable(getlist):
+        return tuple(str(value) for value in getlist("Set-Cookie"))
+    joined = response.headers.get("set-cookie")
+    return (joined,) if joined else ()
 
 
 def _host(url: str) -> str:
