@@ -49,5 +49,8 @@ case "$(uname -s)" in Linux) extras+=(gtk) ;; esac
 if [ "$with_tests" = 1 ]; then extras+=(test); fi
 spec="."
 if [ ${#extras[@]} -gt 0 ]; then spec=".[$(IFS=,; echo "${extras[*]}")]"; fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --editable "$spec"
+# A regular (not editable) install: its import path is plain, which keeps every start-up (the
+# statusline runs on each Claude Code prompt) free of the editable finder's cost.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "."
+.venv/bin/python -m pip install --quiet --disable-pip-version-check "$spec"
 echo "setup: installed into $(pwd)/.venv"

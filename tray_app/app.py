@@ -11,13 +11,14 @@ from pathlib import Path
 
 from tray_app import __version__
 from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
-from tray_app.config import APP_NAME, Settings, write_config_template
+from tray_app.config import Settings, write_config_template
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
 from tray_app.core.view import USAGE_PAGE_URL, ViewOptions, present
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level, ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.desktop import open_path, open_url
+from tray_app.paths import APP_NAME
 from tray_app.poller import ConsoleSource, Poller, PollTiming, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
@@ -155,12 +156,27 @@ class TrayApp:
             ),
             Action.RESUME_NOTIFICATIONS: lambda: self._set_notifications(snooze=None),
             Action.TOGGLE_WEB: self._toggle_web,
+            Action.SHOW_HISTORY: self._show_history,
             Action.OPEN_SETTINGS: self._open_settings,
             Action.OPEN_LOGS: lambda: open_path(self._settings.paths.log_dir),
             Action.ABOUT: self._about,
             Action.QUIT: self._quit,
         }
         handlers[action]()
+
+    def _show_history(self) -> None:
+        # Drawn from the database on the UI thread: a few hundred rows, well under a second.
+        from tray_app.history_chart import chart_input
+        from tray_app.ui.chart import render_history_chart
+
+        target = self._settings.paths.database.parent / "history.png"
+        data = chart_input(self._store, self._monitor, self._console, datetime.now(UTC), _local_tz())
+        try:
+            render_history_chart(data, "24h").save(target)
+        except OSError as exc:
+            logger.warning("cannot write the history chart %s: %s", target, exc.strerror)
+            return
+        open_path(target)
 
     def _toggle_web(self) -> None:
         if self._web_switch is None:

@@ -19,6 +19,7 @@ from tray_app.config import Settings, load_settings
 from tray_app.console_monitor import ConsoleMonitor
 from tray_app.core.errors import ConfigError, CredentialsError, UsageError
 from tray_app.core.forecast import MIN_SPAN
+from tray_app.core.history import history_csv, history_json
 from tray_app.core.models import CodeStatus
 from tray_app.core.parse import expires_soon
 from tray_app.core.report import (
@@ -128,7 +129,35 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "doctor", parents=[common], help="show where everything comes from and what is reachable"
     )
+    statusline = commands.add_parser(
+        "statusline", help="one short line for Claude Code's status line, from the database only"
+    )
+    statusline.add_argument(
+        "--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ..."
+    )
+    commands.add_parser("watch", parents=[common], help="a live terminal dashboard (needs the tui extra)")
+    history = commands.add_parser("history", parents=[common], help="print the stored history, or draw it")
+    history.add_argument(
+        "--since", default="24h", type=_duration, help="how far back: 30m, 24h, 7d, 2w (default 24h)"
+    )
+    history.add_argument(
+        "--format", dest="output", choices=("csv", "json"), default="csv", help="export format"
+    )
+    history.add_argument(
+        "--chart", type=Path, metavar="OUT.png", help="draw the history chart to this PNG instead"
+    )
+    history.add_argument("--theme", choices=("light", "dark"), default="light", help="the chart's colours")
     return parser
+
+
+_UNITS = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration(text: str) -> timedelta:
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 24h, 7d or 2w")
+    return timedelta(seconds=int(number) * _UNITS[unit])
 
 
 def _positive_speed(text: str) -> float:
@@ -147,6 +176,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "run"
+    if command == "statusline":
+        from tray_app.statusline import main as statusline
+
+        return statusline([] if args.template is None else ["--format", args.template])
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -158,11 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         speed = getattr(args, "demo_speed", DEFAULT_DEMO_SPEED) if command == "run" else 1.0
         with _environment(settings, args.demo, speed) as app:
-            if command == "doctor":
-                return _doctor(app)
-            if command == "run":
-                return _run(app)
-            return _status(app, as_json=getattr(args, "json", False), offline=getattr(args, "offline", False))
+            return _dispatch(command, app, args)
     except ConfigError as exc:
         print(f"claude-usage-tray: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -172,6 +201,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected failure")
         print("claude-usage-tray: unexpected failure; details are in the log file", file=sys.stderr)
         return ExitCode.FAILURE
+
+
+def _dispatch(command: str, app: App, args: argparse.Namespace) -> int:
+    if command == "doctor":
+        return _doctor(app)
+    if command == "run":
+        return _run(app)
+    if command == "watch":
+        return _watch(app)
+    if command == "history":
+        return _history(app, args.since, args.output, args.chart, args.theme)
+    return _status(app, as_json=getattr(args, "json", False), offline=getattr(args, "offline", False))
 
 
 @dataclass
@@ -329,6 +370,83 @@ def _status(app: App, *, as_json: bool, offline: bool) -> int:
         return ExitCode.OK
     codes = [_STATUS_EXIT[r.status] for r in (report, console) if r is not None]
     return next((code for code in codes if code != ExitCode.OK), ExitCode.OK)
+
+
+def _history(app: App, since: timedelta, output: str, chart: Path | None, theme: str) -> int:
+    now = datetime.now(UTC)
+    start = now - since
+    if chart is not None:
+        return _chart(app, now, since, chart, theme)
+    windows = app.store.window_rows(start)
+    console = app.store.console_rows(start)
+    if output == "json":
+        print(json.dumps(history_json(windows, console, start), indent=2))
+    else:
+        print(history_csv(windows, console), end="")
+    return ExitCode.OK
+
+
+def _chart(app: App, now: datetime, since: timedelta, target: Path, theme: str) -> int:
+    from tray_app.history_chart import chart_input
+    from tray_app.ui.chart import render_history_chart
+
+    span = "7d" if since > timedelta(days=1) else "24h"
+    image = render_history_chart(
+        chart_input(app.store, app.monitor, app.console, now, _local_tz()), span, theme
+    )
+    try:
+        image.save(target)
+    except OSError as exc:
+        print(f"claude-usage-tray: cannot write {target}: {exc.strerror}", file=sys.stderr)
+        return ExitCode.USAGE
+    print(target)
+    return ExitCode.OK
+
+
+def _watch(app: App) -> int:
+    from tray_app.watch import WatchState, run_watch
+
+    stale_after = timedelta(seconds=3 * app.settings.code_poll_seconds)
+
+    def load() -> WatchState:
+        return WatchState(
+            None if app.monitor is None else app.monitor.stored_report(stale_after),
+            None if app.console is None else app.console.stored_report(),
+            app.web.stored_report(),
+        )
+
+    def poll() -> WatchState:
+        return WatchState(
+            None if app.monitor is None else app.monitor.poll(),
+            None if app.console is None else app.console.refresh(),
+            app.web.refresh(),
+        )
+
+    seen = [app.store.data_version()]
+
+    def changed() -> bool:
+        version = app.store.data_version()
+        if version == seen[0]:
+            return False
+        seen[0] = version
+        return True
+
+    # A running tray already polls and writes the database: then the dashboard only reads it.
+    lock = InstanceLock(app.settings.paths.database.parent)
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        tray_running = True
+    else:
+        tray_running = False
+        lock.release()
+    return run_watch(
+        load,
+        changed,
+        None if tray_running else poll,
+        poll_every=app.settings.code_poll_seconds,
+        thresholds=app.settings.thresholds,
+    )
 
 
 def _run(app: App) -> int:

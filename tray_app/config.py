@@ -13,37 +13,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import platformdirs
-
 from tray_app.alert_settings import NotificationSettings, parse_notification_settings
 from tray_app.core.errors import ConfigError
 from tray_app.core.viewmodel import IconStyle
+from tray_app.paths import Paths, default_paths
 
 logger = logging.getLogger(__name__)
 
-APP_NAME = "claude-usage-tray"
 DEFAULT_API_BASE = "https://api.anthropic.com"
 DEFAULT_TOKEN_URL = "https://platform.claude.com/v1/oauth/token"
 DEFAULT_WEB_BASE = "https://claude.ai"
 ENV_WEB_BASE = "CLAUDE_USAGE_TRAY_WEB_BASE"
-ENV_HOME = "CLAUDE_USAGE_TRAY_HOME"
 ENV_API_BASE = "CLAUDE_USAGE_TRAY_API_BASE"
 ENV_TOKEN_URL = "CLAUDE_USAGE_TRAY_TOKEN_URL"
 ENV_CLAUDE_CONFIG_DIR = "CLAUDE_CONFIG_DIR"
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where this program keeps its files."""
-
-    config_file: Path
-    database: Path
-    log_dir: Path
-
-    @property
-    def credentials_file(self) -> Path:
-        """Where the terminal monitor kept the Admin API key: beside the database."""
-        return self.database.parent / "credentials.json"
 
 
 @dataclass(frozen=True)
@@ -218,20 +201,6 @@ def _console_settings(table: object, path: Path) -> ConsoleSettings:
         budget=budget,
         workspace_budgets={str(name): Decimal(str(amount)) for name, amount in budgets.items()},
         poll_seconds=float(poll),
-    )
-
-
-def default_paths(environ: Mapping[str, str]) -> Paths:
-    """One folder when CLAUDE_USAGE_TRAY_HOME is set, else the platform's usual places."""
-    home = environ.get(ENV_HOME)
-    if home:
-        root = Path(home).expanduser()
-        return Paths(root / "config.toml", root / "usage_history.db", root / "logs")
-    return Paths(
-        platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml",
-        # The terminal monitor this app grew out of kept its history here; we share the file.
-        Path.home() / ".claude-usage" / "usage_history.db",
-        platformdirs.user_log_path(APP_NAME, appauthor=False),
     )
 
 

@@ -13,10 +13,11 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from tray_app.config import ConsoleSettings, Paths, Settings, WebSettings
+from tray_app.config import ConsoleSettings, Settings, WebSettings
 from tray_app.core.parse import parse_usage
 from tray_app.core.timeparse import from_epoch
 from tray_app.demo import DemoServer, rising_usage_body
+from tray_app.paths import Paths
 from tray_app.store import Store
 
 # The demo server's virtual clock starts 2 h into a 5-hour period; an hour of earlier polls makes

@@ -104,6 +104,53 @@ class Store:
             connection = _connect(path)
         return cls(connection, path, retention_days)
 
+    @classmethod
+    def open_readonly(cls, path: Path) -> Store | None:
+        """A fast read-only view for the statusline: no checks, no migration, nothing created.
+
+        None when there is no database yet, or it has not been brought to this program's schema.
+        """
+        if not path.exists():
+            return None
+        try:
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+        except sqlite3.Error:
+            return None
+        if version != SCHEMA_VERSION:
+            connection.close()
+            return None
+        return cls(connection, path, retention_days=0)
+
+    def window_rows(self, since: datetime) -> list[tuple[datetime, str, str, float, datetime | None]]:
+        """Every stored window row from since on, oldest first (time, id, label, utilization, reset)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT at, window_id, label, utilization, resets_at FROM window_snapshots"
+                " WHERE at >= ? ORDER BY at, window_id",
+                (to_epoch(since),),
+            ).fetchall()
+        return [
+            (from_epoch(at), str(wid), str(label), float(util), None if reset is None else from_epoch(reset))
+            for at, wid, label, util, reset in rows
+        ]
+
+    def console_rows(self, since: datetime) -> list[tuple[datetime, str, Decimal]]:
+        """Our Console snapshots from since on, oldest first: (time, month, month-to-date cost)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT at, month, mtd_cost FROM console_snapshots WHERE at >= ? ORDER BY at",
+                (to_epoch(since),),
+            ).fetchall()
+        return [(from_epoch(at), str(month), Decimal(cost)) for at, month, cost in rows]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection (another process) commits: cheap change detection."""
+        with self._lock:
+            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
+        return int(version)
+
     def close(self) -> None:
         """Close the connection; the Store must not be used afterwards."""
         with self._lock:

@@ -57,6 +57,7 @@ def test_menu_renders_as_text() -> None:
             "---",
             "*Refresh now",
             "Open usage page",
+            "Show history",
             "[x] Notifications",
             "    Snooze for 1 hour",
             "    Snooze until tomorrow",

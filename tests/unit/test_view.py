@@ -153,6 +153,7 @@ def test_actions_and_notification_toggle() -> None:
     assert actions == [
         ("Refresh now", Action.REFRESH, None),
         ("Open usage page", Action.OPEN_USAGE_PAGE, None),
+        ("Show history", Action.SHOW_HISTORY, None),
         ("Notifications", Action.TOGGLE_NOTIFICATIONS, False),
         ("Use claude.ai browser session", Action.TOGGLE_WEB, False),
         ("Open settings file", Action.OPEN_SETTINGS, None),

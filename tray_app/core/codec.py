@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tray_app.core.errors import ShapeError
 from tray_app.core.models import Account, CodeUsage, ExtraUsage, UsageWindow
-from tray_app.core.rules import RulesState
 from tray_app.core.timeparse import iso_utc, parse_timestamp
+
+if TYPE_CHECKING:
+    from tray_app.core.rules import RulesState
 
 # Datetimes are written as ISO-8601 UTC with seconds precision (iso_utc), so a value with
 # microseconds comes back truncated to the second; every other field round-trips exactly.
@@ -69,6 +71,9 @@ def rules_state_to_dict(state: RulesState) -> dict[str, Any]:
 
 def rules_state_from_dict(data: Mapping[str, Any]) -> RulesState:
     """The RulesState stored by rules_state_to_dict; ShapeError when data is not that shape."""
+    # Imported here: the store (and so the statusline) needs this module but not the alert rules.
+    from tray_app.core.rules import RulesState
+
     if not isinstance(data, Mapping):
         raise ShapeError("stored alert state is not an object")
     fired = data.get("fired")

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.models import (
     Account,
@@ -19,6 +18,9 @@ from tray_app.core.models import (
     WindowReport,
 )
 from tray_app.core.timeparse import iso_utc
+
+if TYPE_CHECKING:  # only annotations: the statusline must not pay for importing Console mode
+    from tray_app.core.console import ConsoleReport, MonthFigures
 
 JSON_SCHEMA_VERSION = 1
 _CENT = Decimal("0.01")

@@ -206,6 +206,7 @@ def menu_rows(
         SEPARATOR,
         MenuRow("Refresh now", Action.REFRESH, default=True),
         MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
+        MenuRow("Show history", Action.SHOW_HISTORY),
         MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
         *_snooze_rows(now, tz, options),
         MenuRow("Use claude.ai browser session", Action.TOGGLE_WEB, checked=options.web_enabled),

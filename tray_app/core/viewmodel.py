@@ -48,6 +48,7 @@ class IconSpec:
 class Action(StrEnum):
     REFRESH = "refresh"
     OPEN_USAGE_PAGE = "open_usage_page"
+    SHOW_HISTORY = "show_history"
     TOGGLE_NOTIFICATIONS = "toggle_notifications"
     SNOOZE_HOUR = "snooze_hour"
     SNOOZE_TOMORROW = "snooze_tomorrow"
