@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tray_app import __version__
 from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
+from tray_app.autostart import Autostart
 from tray_app.config import Settings, write_config_template
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
@@ -59,12 +60,14 @@ class TrayApp:
         self._web_switch = web_switch
         self._temp_dir = temp_dir
         self._switch = NotificationSwitch(store)
+        self._autostart = Autostart()
         self._options = ViewOptions(
             thresholds=settings.thresholds,
             style=settings.icon_style,
             notifications_on=self._switch.enabled,
             snoozed_until=self._switch.snoozed_until,
             web_enabled=web_switch is not None and web_switch.enabled,
+            autostart=self._autostart.status().enabled,
             stale_after=timedelta(seconds=3 * settings.code_poll_seconds),
             app_name=APP_NAME,
         )
@@ -156,6 +159,7 @@ class TrayApp:
             ),
             Action.RESUME_NOTIFICATIONS: lambda: self._set_notifications(snooze=None),
             Action.TOGGLE_WEB: self._toggle_web,
+            Action.TOGGLE_AUTOSTART: self._toggle_autostart,
             Action.SHOW_HISTORY: self._show_history,
             Action.OPEN_SETTINGS: self._open_settings,
             Action.OPEN_LOGS: lambda: open_path(self._settings.paths.log_dir),
@@ -178,6 +182,14 @@ class TrayApp:
             return
         open_path(target)
 
+    def _toggle_autostart(self) -> None:
+        enabled = self._autostart.status().enabled
+        done = self._autostart.disable() if enabled else self._autostart.enable()
+        logger.info("%s", done)
+        self._options = replace(self._options, autostart=self._autostart.status().enabled)
+        if self._poller is not None:
+            self._poller.repaint()
+
     def _toggle_web(self) -> None:
         if self._web_switch is None:
             return
@@ -192,6 +204,7 @@ class TrayApp:
 
     def _about(self) -> None:
         paths = self._settings.paths
+        logger.info("about: version %s, data %s, settings %s", __version__, paths.database, paths.config_file)
         if self._notifier_send is not None:
             self._notifier_send(
                 f"{APP_NAME} {__version__}", f"History: {paths.database}\nSettings: {paths.config_file}"

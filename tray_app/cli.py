@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     statusline.add_argument(
         "--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ..."
     )
+    autostart = commands.add_parser("autostart", help="start the tray at login: on, off or status")
+    autostart.add_argument("switch", choices=("on", "off", "status"))
     commands.add_parser("watch", parents=[common], help="a live terminal dashboard (needs the tui extra)")
     history = commands.add_parser("history", parents=[common], help="print the stored history, or draw it")
     history.add_argument(
@@ -176,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     command = args.command or "run"
+    if command == "autostart":
+        return _autostart(args.switch)
     if command == "statusline":
         from tray_app.statusline import main as statusline
 
@@ -400,6 +404,21 @@ def _chart(app: App, now: datetime, since: timedelta, target: Path, theme: str) 
         print(f"claude-usage-tray: cannot write {target}: {exc.strerror}", file=sys.stderr)
         return ExitCode.USAGE
     print(target)
+    return ExitCode.OK
+
+
+def _autostart(switch: str) -> int:
+    from tray_app.autostart import Autostart
+
+    autostart = Autostart()
+    if switch == "on":
+        print(autostart.enable())
+    elif switch == "off":
+        print(autostart.disable())
+    else:
+        state = autostart.status()
+        runs = f", runs {' '.join(state.command)}" if state.command else ""
+        print(f"start at login: {'on' if state.enabled else 'off'} ({state.where}{runs})")
     return ExitCode.OK
 
 

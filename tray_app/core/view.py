@@ -46,6 +46,7 @@ class ViewOptions:
     notifications_on: bool = True
     snoozed_until: datetime | None = None
     web_enabled: bool = False
+    autostart: bool | None = None  # None: this platform or install cannot start at login
     stale_after: timedelta = timedelta(minutes=3)
     app_name: str = "claude-usage-tray"
 
@@ -210,6 +211,11 @@ def menu_rows(
         MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
         *_snooze_rows(now, tz, options),
         MenuRow("Use claude.ai browser session", Action.TOGGLE_WEB, checked=options.web_enabled),
+        *(
+            []
+            if options.autostart is None
+            else [MenuRow("Start at login", Action.TOGGLE_AUTOSTART, checked=options.autostart)]
+        ),
         MenuRow("Open settings file", Action.OPEN_SETTINGS),
         MenuRow("Open log folder", Action.OPEN_LOGS),
         MenuRow(f"About {options.app_name}", Action.ABOUT),

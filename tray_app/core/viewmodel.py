@@ -54,6 +54,7 @@ class Action(StrEnum):
     SNOOZE_TOMORROW = "snooze_tomorrow"
     RESUME_NOTIFICATIONS = "resume_notifications"
     TOGGLE_WEB = "toggle_web"
+    TOGGLE_AUTOSTART = "toggle_autostart"
     OPEN_SETTINGS = "open_settings"
     OPEN_LOGS = "open_logs"
     ABOUT = "about"
