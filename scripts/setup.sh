@@ -23,6 +23,8 @@ if command -v apt-get >/dev/null 2>&1; then
     if [ "$with_tests" = 1 ]; then
         # A virtual X server, a tray host, a session bus and a notification daemon for the end-to-end tests.
         packages+=(xvfb x11-utils xdotool trayer dbus dbus-x11 dunst)
+        # The packaging tests: desktop-file-validate, systemd-analyze, and PyInstaller's objdump.
+        packages+=(desktop-file-utils systemd binutils)
     fi
     missing=()
     for package in "${packages[@]}"; do

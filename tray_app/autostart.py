@@ -111,6 +111,8 @@ class Autostart:
             return _windows_enable(command)
         if self._platform == "darwin":
             path, data = _mac_agent(self._home), _launch_agent(command, self._home)
+            # launchd does not create the log folder the agent names; without it the logs are lost.
+            (self._home / "Library" / "Logs" / APP_ID).mkdir(parents=True, exist_ok=True)
         else:
             path, data = _linux_entry(self._home), _desktop_file(command).encode()
         changed = _write(path, data)

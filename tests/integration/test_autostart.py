@@ -45,6 +45,7 @@ def test_macos_launch_agent(tmp_path: Path) -> None:
     assert agent["StandardErrorPath"] == str(
         tmp_path / "Library" / "Logs" / "claude-usage-tray" / "stderr.log"
     )
+    assert (tmp_path / "Library" / "Logs" / "claude-usage-tray").is_dir()
     assert autostart.status().enabled
     autostart.disable()
     assert not autostart.status().enabled and not path.exists()
