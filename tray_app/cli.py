@@ -555,15 +555,7 @@ def _doctor(app: App) -> int:
 def _doctor_web(app: App) -> list[str]:
     if not app.web_switch.enabled:
         return ["claude.ai:     off (opt in with web.enabled = true, or from the menu)"]
-    search = find_session_cookie(
-        home=Path.home(),
-        platform=sys.platform,
-        browser=app.settings.web.browser,
-        profile=app.settings.web.profile,
-        cookie_file=app.settings.web.cookie_file,
-        manual_key=app.settings.web.session_key,
-        now=datetime.now(UTC),
-    )
+    search = app.web_monitor.search_cookie()
     found = search.found
     if found is None:
         lines = ["claude.ai:     on, but no claude.ai session cookie was found"]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from tray_app.config import ConsoleSettings
-from tray_app.core.backoff import rate_limit_pause
+from tray_app.core.backoff import next_backoff
 from tray_app.core.console import (
     Budgets,
     ClaudeCodeLine,
@@ -21,7 +21,7 @@ from tray_app.core.console import (
 )
 from tray_app.core.console_codec import lines_from_json, lines_to_json
 from tray_app.core.errors import AuthError, NetworkError, RateLimited, ServerError, ShapeError, UsageError
-from tray_app.core.models import Backoff, CodeStatus
+from tray_app.core.models import CodeStatus
 from tray_app.core.report import format_age
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.sources.console_api import ConsoleApi
@@ -155,13 +155,11 @@ class ConsoleMonitor:
         self._store.set_value(_CLAUDE_CODE_AT, str(to_epoch(now)), now)
 
     def _failure(self, exc: UsageError, now: datetime) -> ConsoleReport:
-        if isinstance(exc, RateLimited | ServerError) and (isinstance(exc, RateLimited) or exc.retry_after):
-            previous = self._store.get_backoff(BACKOFF_SCOPE)
-            strikes = 1 if previous is None else previous.strikes + 1
-            retry_after = exc.retry_after
-            until = now + timedelta(seconds=rate_limit_pause(retry_after, strikes))
-            self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, str(exc), strikes))
-            return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {until:%H:%M} UTC")
+        # A 429, or a 5xx that says when to come back, pauses every process the same way.
+        if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
+            backoff = next_backoff(self._store.get_backoff(BACKOFF_SCOPE), exc.retry_after, str(exc), now)
+            self._store.set_backoff(BACKOFF_SCOPE, backoff)
+            return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {backoff.until:%H:%M} UTC")
         if isinstance(exc, AuthError):
             return self._report(CodeStatus.LOGIN_NEEDED, str(exc))
         if isinstance(exc, NetworkError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from tray_app.core.backoff import rate_limit_pause
+from tray_app.core.backoff import next_backoff
 from tray_app.core.console import ConsoleReport
 from tray_app.core.errors import (
     AuthError,
@@ -20,13 +20,11 @@ from tray_app.core.errors import (
     NetworkError,
     RateLimited,
     ServerError,
-    ShapeError,
     UsageError,
 )
 from tray_app.core.forecast import MIN_SPAN
 from tray_app.core.models import (
     Account,
-    Backoff,
     CodeReport,
     CodeStatus,
     CodeUsage,
@@ -222,23 +220,18 @@ class CodeMonitor:
             return self._rate_limited(exc.retry_after, str(exc), stored, now)
         if isinstance(exc, NetworkError):
             return self._failure(CodeStatus.OFFLINE, f"offline: {exc}", stored, now)
-        if isinstance(exc, ServerError | ShapeError):
-            logger.warning("usage fetch failed: %s", exc)
-            return self._failure(CodeStatus.ERROR, str(exc), stored, now)
         logger.warning("usage fetch failed: %s", exc)
         return self._failure(CodeStatus.ERROR, str(exc), stored, now)
 
     def _rate_limited(
         self, retry_after: float | None, reason: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
     ) -> CodeReport:
-        previous = self._store.get_backoff(BACKOFF_SCOPE)
-        strikes = 1 if previous is None else previous.strikes + 1
-        pause = rate_limit_pause(retry_after, strikes)
-        until = now + timedelta(seconds=pause)
-        self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, reason, strikes))
-        logger.warning("%s; pausing %d s (strike %d)", reason, pause, strikes)
+        backoff = next_backoff(self._store.get_backoff(BACKOFF_SCOPE), retry_after, reason, now)
+        self._store.set_backoff(BACKOFF_SCOPE, backoff)
+        pause = (backoff.until - now).total_seconds()
+        logger.warning("%s; pausing %d s (strike %d)", reason, pause, backoff.strikes)
         return self._failure(
-            CodeStatus.RATE_LIMITED, f"{reason}; next try at {until:%H:%M:%S} UTC", stored, now
+            CodeStatus.RATE_LIMITED, f"{reason}; next try at {backoff.until:%H:%M:%S} UTC", stored, now
         )
 
     def _failure(

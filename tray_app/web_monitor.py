@@ -61,6 +61,10 @@ class WebMonitor:
         self._cookie: SessionCookie | None = None
         self._client: ClaudeWebClient | None = None
 
+    def search_cookie(self) -> CookieSearch:
+        """Look for the session cookie now, as a refresh would (for `doctor`)."""
+        return self._find_cookie()
+
     @property
     def cookie(self) -> SessionCookie | None:
         return self._cookie

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from tray_app.core.models import Backoff
+
 DEFAULT_RATE_LIMIT_PAUSE = 300.0
 MAX_SERVER_PAUSE = 6 * 3600.0
 
@@ -15,3 +19,9 @@ def rate_limit_pause(retry_after: float | None, strikes: int) -> float:
     floor = min(60.0 * 2 ** (strikes - 1), 3600.0)
     asked = DEFAULT_RATE_LIMIT_PAUSE if retry_after is None else retry_after
     return float(min(max(asked, floor), MAX_SERVER_PAUSE))
+
+
+def next_backoff(previous: Backoff | None, retry_after: float | None, reason: str, now: datetime) -> Backoff:
+    """The pause after one more refusal in a row (a previous pause counts as the earlier strikes)."""
+    strikes = 1 if previous is None else previous.strikes + 1
+    return Backoff(now + timedelta(seconds=rate_limit_pause(retry_after, strikes)), reason, strikes)
