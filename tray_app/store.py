@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
 import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -81,27 +85,119 @@ _BUSY_TIMEOUT_MS = 5000
 _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
-class Store:
-    """One SQLite connection shared by the poller thread and the main thread, guarded by a lock."""
+# Rows kept in memory while the file cannot be written (a week of 30 s polls of three windows is
+# about 60,000); beyond this the oldest go, so a long outage cannot eat the machine's memory.
+MAX_PENDING_ROWS = 60_000
+# After a write found the file locked, later attempts wait this long instead of the full busy
+# timeout, so a database held by another program for hours does not stall every poll by seconds.
+_SHORT_BUSY_TIMEOUT_MS = 250
+# A file that could not be opened (or reopened) is tried again at most this often.
+_REOPEN_INTERVAL_S = 60.0
 
-    def __init__(self, connection: sqlite3.Connection, path: Path, retention_days: int) -> None:
+_WindowRow = tuple[int, str, str, float, int | None]
+_ConsoleRow = tuple[int, str, str, str]
+
+
+@dataclass
+class _Pending:
+    """Writes not yet in the file: applied in order by the next flush, and merged into every read."""
+
+    windows: list[_WindowRow] = field(default_factory=list)
+    console_snapshots: list[_ConsoleRow] = field(default_factory=list)
+    console_days: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    kv: dict[str, tuple[str, int]] = field(default_factory=dict)
+    backoff: dict[str, tuple[int, str, int] | None] = field(default_factory=dict)  # None: cleared
+
+    def __bool__(self) -> bool:
+        return bool(self.windows or self.console_snapshots or self.console_days or self.kv or self.backoff)
+
+    def rows(self) -> int:
+        return len(self.windows) + len(self.console_snapshots)
+
+    def trim(self) -> int:
+        """Drop the oldest rows beyond MAX_PENDING_ROWS; returns how many went."""
+        dropped = 0
+        for rows in (self.windows, self.console_snapshots):
+            excess = len(rows) - MAX_PENDING_ROWS
+            if excess > 0:
+                del rows[:excess]
+                dropped += excess
+        return dropped
+
+    def write_to(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(
+            "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            self.windows,
+        )
+        conn.executemany(
+            "INSERT INTO console_snapshots (at, month, mtd_cost, workspaces) VALUES (?, ?, ?, ?)",
+            self.console_snapshots,
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO console_days (kind, day, rows, fetched_at) VALUES (?, ?, ?, ?)",
+            [(kind, day, rows, at) for (kind, day), (rows, at) in self.console_days.items()],
+        )
+        for key, (value, at) in self.kv.items():
+            _upsert_kv(conn, key, value, at)
+        for scope, backoff in self.backoff.items():
+            if backoff is None:
+                conn.execute("DELETE FROM backoff WHERE scope = ?", (scope,))
+            else:
+                conn.execute(
+                    "INSERT INTO backoff (scope, until, reason, strikes) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (scope) DO UPDATE SET"
+                    " until = excluded.until, reason = excluded.reason, strikes = excluded.strikes",
+                    (scope, *backoff),
+                )
+
+
+class Store:
+    """One SQLite connection shared by the poller thread and the main thread, guarded by a lock.
+
+    A file that cannot be written (locked by another program, read-only, disk full, deleted, or not
+    openable at all) never stops the program: new figures wait in memory, reads include them, `problem`
+    says what is wrong in one line, and they are written as soon as the file takes them again.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection | None,
+        path: Path,
+        retention_days: int,
+        problem: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._conn = connection
-        self._lock = threading.Lock()
+        # Re-entrant: a write flushes, and a flush may reattach the file, all under one hold.
+        self._lock = threading.RLock()
         self.path = path
         self.retention_days = retention_days
+        self._pending = _Pending()
+        self._problem = problem
+        self._monotonic = monotonic
+        self._identity = _identity(path) if connection is not None else None
+        self._next_reopen = monotonic() + _REOPEN_INTERVAL_S
+        self._reading_only = False  # a read-only fallback connection, swapped for a real one when possible
 
     @classmethod
     def open(cls, path: Path, retention_days: int = 7) -> Store:
-        """Open (creating, migrating, or replacing a corrupt file as needed) the database at path."""
-        _prepare_folder(path.parent)
+        """Open (creating, migrating, or replacing a corrupt file as needed) the database at path.
+
+        A file that cannot be opened gives a Store that keeps figures in memory and says why in `problem`.
+        """
         try:
-            connection = _connect(path)
-        except sqlite3.DatabaseError as exc:
-            if not _is_corruption(exc):
-                raise
-            _move_aside(path, datetime.now(UTC))
-            # A second failure on a brand-new file is not corruption we can fix: let it raise.
-            connection = _connect(path)
+            connection = _open_or_replace(path)
+        except (sqlite3.Error, OSError) as exc:
+            problem = _describe(exc, path)
+            # What is stored can usually still be shown, and the file is tried again now and then.
+            reader = _connect_for_reading(path)
+            if reader is not None and not _writable(path):
+                problem = f"cannot save history to {path}: the file or its folder is read-only"
+            logger.warning("%s; keeping new figures in memory", problem)
+            store = cls(reader, path, retention_days, problem=problem)
+            store._reading_only = reader is not None
+            return store
         return cls(connection, path, retention_days)
 
     @classmethod
@@ -123,14 +219,23 @@ class Store:
             return None
         return cls(connection, path, retention_days=0)
 
+    @property
+    def problem(self) -> str | None:
+        """Why history is not being saved right now (one line naming the file), None when all is well."""
+        return self._problem
+
     def window_rows(self, since: datetime) -> list[tuple[datetime, str, str, float, datetime | None]]:
         """Every stored window row from since on, oldest first (time, id, label, utilization, reset)."""
+        cutoff = to_epoch(since)
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._select(
                 "SELECT at, window_id, label, utilization, resets_at FROM window_snapshots"
                 " WHERE at >= ? ORDER BY at, window_id",
-                (to_epoch(since),),
-            ).fetchall()
+                (cutoff,),
+            )
+            waiting = [row for row in self._pending.windows if row[0] >= cutoff]
+        if waiting:
+            rows = sorted(rows + waiting, key=lambda row: (row[0], row[1]))
         return [
             (from_epoch(at), str(wid), str(label), float(util), None if reset is None else from_epoch(reset))
             for at, wid, label, util, reset in rows
@@ -138,23 +243,37 @@ class Store:
 
     def console_rows(self, since: datetime) -> list[tuple[datetime, str, Decimal]]:
         """Our Console snapshots from since on, oldest first: (time, month, month-to-date cost)."""
+        cutoff = to_epoch(since)
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT at, month, mtd_cost FROM console_snapshots WHERE at >= ? ORDER BY at",
-                (to_epoch(since),),
-            ).fetchall()
+            rows = self._select(
+                "SELECT at, month, mtd_cost FROM console_snapshots WHERE at >= ? ORDER BY at", (cutoff,)
+            )
+            rows += [
+                (at, month, cost) for at, month, cost, _ in self._pending.console_snapshots if at >= cutoff
+            ]
+        rows.sort(key=lambda row: row[0])
         return [(from_epoch(at), str(month), Decimal(cost)) for at, month, cost in rows]
 
     def data_version(self) -> int:
         """Changes whenever another connection (another process) commits: cheap change detection."""
         with self._lock:
-            (version,) = self._conn.execute("PRAGMA data_version").fetchone()
-        return int(version)
+            found = self._select("PRAGMA data_version", ())
+        return int(found[0][0]) if found else -1
 
     def close(self) -> None:
-        """Close the connection; the Store must not be used afterwards."""
+        """Save what still waits if the file takes it, then close; the Store must not be used afterwards."""
         with self._lock:
-            self._conn.close()
+            self._flush()
+            if self._pending:
+                logger.warning(
+                    "%d history rows could not be saved before closing: %s",
+                    self._pending.rows(),
+                    self._problem,
+                )
+            if self._conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.close()
+                self._conn = None
 
     def __enter__(self) -> Store:
         return self
@@ -176,22 +295,24 @@ class Store:
             (at_s, w.id, w.label, w.utilization, None if w.resets_at is None else to_epoch(w.resets_at))
             for w in windows
         ]
-        with self._transaction() as conn:
-            conn.executemany(
-                "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+        with self._lock:
+            self._pending.windows.extend(rows)
+            self._flush()
 
     def window_history(self, window_id: str, since: datetime) -> list[Snapshot]:
         """Snapshots of window_id at or after since, oldest first (five_hour includes legacy rows)."""
         cutoff = to_epoch(since)
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._select(
                 "SELECT at, utilization, resets_at FROM window_snapshots"
                 " WHERE window_id = ? AND at >= ? ORDER BY at",
                 (window_id, cutoff),
-            ).fetchall()
+            )
+            rows += [
+                (at, util, reset)
+                for at, wid, _, util, reset in self._pending.windows
+                if wid == window_id and at >= cutoff
+            ]
             legacy = self._legacy_five_hour(cutoff) if window_id == FIVE_HOUR else []
         ours = [
             Snapshot(from_epoch(at), float(util), None if resets is None else from_epoch(resets))
@@ -207,19 +328,33 @@ class Store:
     def latest_window_time(self) -> datetime | None:
         """The time of the newest of our window rows (legacy rows not counted), None when empty."""
         with self._lock:
-            (latest,) = self._conn.execute("SELECT MAX(at) FROM window_snapshots").fetchone()
-        return None if latest is None else from_epoch(latest)
+            found = self._select("SELECT MAX(at) FROM window_snapshots", ())
+            times = [row[0] for row in self._pending.windows]
+        if found and found[0][0] is not None:
+            times.append(found[0][0])
+        return from_epoch(max(times)) if times else None
 
     def snapshot_count(self) -> int:
-        """How many window rows we hold (legacy rows not counted)."""
+        """How many window rows we hold (legacy rows not counted), including rows waiting in memory."""
         with self._lock:
-            (count,) = self._conn.execute("SELECT COUNT(*) FROM window_snapshots").fetchone()
-        return int(count)
+            found = self._select("SELECT COUNT(*) FROM window_snapshots", ())
+            waiting = len(self._pending.windows)
+        return (int(found[0][0]) if found else 0) + waiting
 
     def prune(self, now: datetime) -> int:
         """Delete our window rows older than the retention; at most once an hour. Returns rows deleted."""
         now_s = to_epoch(now)
-        with self._transaction() as conn:
+        with self._lock:
+            if self._conn is None or self._pending:
+                return 0  # the file is not taking writes: pruning can wait for it
+            try:
+                return self._prune(self._conn, now_s)
+            except sqlite3.Error as exc:
+                self._failed(exc, "write")
+                return 0
+
+    def _prune(self, conn: sqlite3.Connection, now_s: int) -> int:
+        with _transaction(conn):
             row = conn.execute("SELECT value FROM kv WHERE key = ?", (_LAST_PRUNE_KEY,)).fetchone()
             last = _int_or_none(row[0]) if row else None
             # A clock set backwards (last in the future) must not block pruning for good.
@@ -257,19 +392,23 @@ class Store:
     def save_console_days(self, kind: str, days: Mapping[date, str], fetched_at: datetime) -> None:
         """Replace the cached rows (JSON text) of these days for one report kind."""
         at = to_epoch(fetched_at)
-        with self._transaction() as conn:
-            conn.executemany(
-                "INSERT OR REPLACE INTO console_days (kind, day, rows, fetched_at) VALUES (?, ?, ?, ?)",
-                [(kind, day.isoformat(), rows, at) for day, rows in days.items()],
-            )
+        with self._lock:
+            for day, rows in days.items():
+                self._pending.console_days[(kind, day.isoformat())] = (rows, at)
+            self._flush()
 
     def console_days(self, kind: str, since: date) -> dict[date, tuple[datetime, str]]:
         """Cached days of a report kind from since on: day -> (when fetched, rows as JSON text)."""
+        first = since.isoformat()
         with self._lock:
-            found = self._conn.execute(
-                "SELECT day, fetched_at, rows FROM console_days WHERE kind = ? AND day >= ?",
-                (kind, since.isoformat()),
-            ).fetchall()
+            found = self._select(
+                "SELECT day, fetched_at, rows FROM console_days WHERE kind = ? AND day >= ?", (kind, first)
+            )
+            found += [
+                (day, at, rows)
+                for (day_kind, day), (rows, at) in self._pending.console_days.items()
+                if day_kind == kind and day >= first
+            ]
         return {date.fromisoformat(day): (from_epoch(at), rows) for day, at, rows in found}
 
     def add_console_snapshot(
@@ -277,19 +416,18 @@ class Store:
     ) -> None:
         """One row per Console refresh; amounts stored as exact decimal strings."""
         costs = json.dumps({name: str(cost) for name, cost in workspaces.items()})
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO console_snapshots (at, month, mtd_cost, workspaces) VALUES (?, ?, ?, ?)",
-                (to_epoch(at), month, str(mtd_cost), costs),
-            )
+        with self._lock:
+            self._pending.console_snapshots.append((to_epoch(at), month, str(mtd_cost), costs))
+            self._flush()
 
     def console_snapshots(self, since: datetime) -> list[tuple[datetime, Decimal]]:
         """(time, month-to-date cost) from since on, oldest first, with the terminal monitor's rows."""
         cutoff = to_epoch(since)
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._select(
                 "SELECT at, mtd_cost FROM console_snapshots WHERE at >= ? ORDER BY at", (cutoff,)
-            ).fetchall()
+            )
+            rows += [(at, cost) for at, _, cost, _ in self._pending.console_snapshots if at >= cutoff]
             legacy = self._legacy_console(cutoff)
         ours = [(from_epoch(at), Decimal(cost)) for at, cost in rows]
         seen = {to_epoch(at) for at, _ in ours}
@@ -297,13 +435,15 @@ class Store:
 
     def _legacy_console(self, cutoff: int) -> list[tuple[datetime, Decimal]]:
         # The terminal monitor's MTD rows (dollars as REAL); read only, never changed.
+        if self._conn is None:
+            return []
         try:
             rows = self._conn.execute(
                 "SELECT timestamp, mtd_cost FROM console_usage_snapshots"
                 " WHERE timestamp >= ? AND mtd_cost IS NOT NULL",
                 (cutoff,),
             ).fetchall()
-        except sqlite3.OperationalError:
+        except sqlite3.Error:
             return []  # no such table (or another shape): nothing to read
         return [(from_epoch(int(at)), Decimal(str(cost))) for at, cost in rows if isinstance(at, int | float)]
 
@@ -312,9 +452,12 @@ class Store:
     def get_backoff(self, scope: str) -> Backoff | None:
         """The stored backoff of scope, even when it has expired (the caller compares with now)."""
         with self._lock:
-            row = self._conn.execute(
-                "SELECT until, reason, strikes FROM backoff WHERE scope = ?", (scope,)
-            ).fetchone()
+            if scope in self._pending.backoff:
+                waiting = self._pending.backoff[scope]
+                row = None if waiting is None else waiting
+            else:
+                found = self._select("SELECT until, reason, strikes FROM backoff WHERE scope = ?", (scope,))
+                row = found[0] if found else None
         if row is None:
             return None
         until, reason, strikes = row
@@ -322,18 +465,15 @@ class Store:
 
     def set_backoff(self, scope: str, backoff: Backoff) -> None:
         """Store (replace) the backoff of scope so every process sharing the file honours it."""
-        with self._transaction() as conn:
-            conn.execute(
-                "INSERT INTO backoff (scope, until, reason, strikes) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (scope) DO UPDATE SET"
-                " until = excluded.until, reason = excluded.reason, strikes = excluded.strikes",
-                (scope, to_epoch(backoff.until), backoff.reason, backoff.strikes),
-            )
+        with self._lock:
+            self._pending.backoff[scope] = (to_epoch(backoff.until), backoff.reason, backoff.strikes)
+            self._flush()
 
     def clear_backoff(self, scope: str) -> None:
         """Forget the backoff of scope (no error when there is none)."""
-        with self._transaction() as conn:
-            conn.execute("DELETE FROM backoff WHERE scope = ?", (scope,))
+        with self._lock:
+            self._pending.backoff[scope] = None
+            self._flush()
 
     # -- generic key/value ----------------------------------------------------------------------
 
@@ -344,29 +484,141 @@ class Store:
 
     def set_value(self, key: str, value: str, now: datetime) -> None:
         """Store value under key, stamped with now."""
-        with self._transaction() as conn:
-            _upsert_kv(conn, key, value, to_epoch(now))
+        with self._lock:
+            self._pending.kv[key] = (value, to_epoch(now))
+            self._flush()
 
     # -- internals ------------------------------------------------------------------------------
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so a concurrent writer waits on busy_timeout
-        # instead of failing mid-transaction with SQLITE_BUSY on lock upgrade.
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+    def _select(self, sql: str, params: tuple[object, ...]) -> list[Any]:
+        """Rows of a query; [] (and `problem` set) when the file cannot be read. Caller holds the lock."""
+        if self._conn is None:
+            return []
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            self._failed(exc, "read")
+            return []
+
+    def _flush(self) -> None:
+        """Write everything waiting in one transaction, or keep it waiting. Caller holds the lock."""
+        if not self._pending:
+            return
+        conn = self._writable_connection()
+        if conn is None:
+            self._drop_excess()
+            return
+        try:
+            with _transaction(conn):
+                self._pending.write_to(conn)
+        except sqlite3.Error as exc:
+            self._failed(exc, "write")
+            self._drop_excess()
+            return
+        late = self._pending.rows()
+        self._pending = _Pending()
+        if self._problem is not None:
+            logger.warning("History is being saved to %s again (%d rows written late)", self.path, late)
+            self._problem = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+
+    def _writable_connection(self) -> sqlite3.Connection | None:
+        """The connection to the file now at path: reopened, rewritten or re-attached as needed."""
+        if self._conn is None or self._reading_only:
+            if self._monotonic() < self._next_reopen:
+                return None
+            self._next_reopen = self._monotonic() + _REOPEN_INTERVAL_S
+            self._attach()
+            return None if self._reading_only else self._conn
+        identity = _identity(self.path)
+        if identity == self._identity:
+            return self._conn
+        if identity is None:
+            self._write_back_deleted()
+        else:
+            logger.warning(
+                "The history database %s was replaced by another file; using the new one", self.path
+            )
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+            self._attach()
+        return self._conn
+
+    def _attach(self) -> None:
+        try:
+            connection = _open_or_replace(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            if not self._reading_only:
+                self._conn = None
+                self._set_problem(_describe(exc, self.path))
+            return
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+        self._conn, self._reading_only = connection, False
+        self._identity = _identity(self.path)
+
+    def _write_back_deleted(self) -> None:
+        """The file was deleted under us: our open connection still holds it all, so copy it back."""
+        assert self._conn is not None
+        logger.warning("The history database %s was deleted while in use; writing it back", self.path)
+        staging = self.path.with_name(self.path.name + ".restoring")
+        try:
+            _prepare_folder(self.path.parent)
+            staging.unlink(missing_ok=True)
+            _create_private_file(staging)
+            copy = sqlite3.connect(str(staging))
             try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+                self._conn.backup(copy)
+            finally:
+                copy.close()
+            # Closing the old connection removes its -wal/-shm by name: do it before the copy takes the name.
+            self._conn.close()
+            self._conn = None
+            os.replace(staging, self.path)
+        except (sqlite3.Error, OSError) as exc:
+            self._set_problem(_describe(exc, self.path))
+            if self._conn is not None:
+                return  # still attached to the deleted file: try again on the next write
+        self._attach()
+
+    def _failed(self, exc: sqlite3.Error, action: str) -> None:
+        if _is_corruption(exc) and self._conn is not None:
+            # Damaged while running: keep the damaged file for a post-mortem and go on with a fresh one.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+            try:
+                _move_aside(self.path, datetime.now(UTC))
+            except OSError as move_error:
+                logger.warning("Cannot move the damaged database aside: %s", move_error.strerror)
+            self._attach()
+            self._set_problem(f"{self.path} was damaged; it was moved aside and a new history started")
+            return
+        if _is_busy(exc) and self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute(f"PRAGMA busy_timeout = {_SHORT_BUSY_TIMEOUT_MS}")
+        verb = "save history to" if action == "write" else "read history from"
+        self._set_problem(f"cannot {verb} {self.path}: {_reason(exc)}")
+
+    def _set_problem(self, problem: str) -> None:
+        if problem != self._problem:
+            logger.warning("%s; new figures are kept in memory until the file takes them", problem)
+        self._problem = problem
+
+    def _drop_excess(self) -> None:
+        dropped = self._pending.trim()
+        if dropped:
+            logger.warning("Dropped the %d oldest unsaved history rows (kept in memory too long)", dropped)
 
     def _kv_row(self, key: str) -> tuple[str, int] | None:
         with self._lock:
-            row = self._conn.execute("SELECT value, updated_at FROM kv WHERE key = ?", (key,)).fetchone()
-        return None if row is None else (str(row[0]), int(row[1]))
+            if key in self._pending.kv:
+                return self._pending.kv[key]
+            found = self._select("SELECT value, updated_at FROM kv WHERE key = ?", (key,))
+        return None if not found else (str(found[0][0]), int(found[0][1]))
 
     def _decoded(self, key: str, decode: Callable[[dict[str, Any]], _T]) -> tuple[datetime, _T] | None:
         row = self._kv_row(key)
@@ -385,10 +637,10 @@ class Store:
 
     def _legacy_five_hour(self, cutoff: int) -> list[Snapshot]:
         """The terminal monitor's rows at or after cutoff; [] when its table is absent or unreadable."""
-        exists = self._conn.execute(
+        exists = self._select(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (_LEGACY_FIVE_HOUR,)
-        ).fetchone()
-        if exists is None:
+        )
+        if not exists or self._conn is None:
             return []
         try:
             rows = self._conn.execute(
@@ -396,7 +648,7 @@ class Store:
                 " WHERE timestamp >= ? AND utilization_percent IS NOT NULL ORDER BY timestamp",
                 (cutoff,),
             ).fetchall()
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             logger.warning("Cannot read the terminal monitor's usage_snapshots table: %s", exc)
             return []
         return [
@@ -404,6 +656,100 @@ class Store:
             for at, util, resets in rows
             if isinstance(at, int) and isinstance(util, int | float)
         ]
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    # IMMEDIATE takes the write lock up front, so a concurrent writer waits on busy_timeout
+    # instead of failing mid-transaction with SQLITE_BUSY on lock upgrade.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        raise
+
+
+def _open_or_replace(path: Path) -> sqlite3.Connection:
+    _prepare_folder(path.parent)
+    try:
+        return _connect(path)
+    except sqlite3.DatabaseError as exc:
+        if not _is_corruption(exc):
+            raise
+        _move_aside(path, datetime.now(UTC))
+        # A second failure on a brand-new file is not corruption we can fix: let it raise.
+        return _connect(path)
+
+
+def _connect_for_reading(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to a file we cannot write, or None when it cannot be read either."""
+    if not path.is_file():
+        return None
+    # immutable=1 is the last resort: a WAL file in a read-only folder cannot get its -shm otherwise.
+    for options in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            connection = sqlite3.connect(f"file:{path}?{options}", uri=True, check_same_thread=False)
+        except sqlite3.Error:
+            continue
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version == SCHEMA_VERSION:
+                return connection
+        except sqlite3.Error:
+            pass
+        connection.close()
+    return None
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+_REASONS = {
+    sqlite3.SQLITE_BUSY: "it is locked by another program",
+    sqlite3.SQLITE_LOCKED: "it is locked by another program",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the file or its folder is read-only",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_CANTOPEN: "the file cannot be opened",
+    sqlite3.SQLITE_IOERR: "input/output error",
+    sqlite3.SQLITE_CORRUPT: "the file is damaged",
+    sqlite3.SQLITE_NOTADB: "the file is not a database",
+}
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF in _REASONS:
+        return _REASONS[code & 0xFF]
+    return str(exc) or type(exc).__name__
+
+
+def _describe(exc: sqlite3.Error | OSError, path: Path) -> str:
+    if not isinstance(exc, OSError):
+        return f"cannot open {path}: {_reason(exc)}"
+    reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or type(exc).__name__
+    # The folder, not the file, is often what cannot be made or entered: name what failed.
+    where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+    return f"cannot open {path}: {reason}{where}"
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -470,7 +816,7 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         raise
 
 
-def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+def _is_corruption(exc: sqlite3.Error) -> bool:
     """True for a file that is damaged or not a database; False for locked, busy, full, I/O errors."""
     code = getattr(exc, "sqlite_errorcode", None)
     if code is not None:
@@ -501,8 +847,10 @@ def _create_private_file(path: Path) -> None:
 def _tighten(path: Path, mode: int) -> None:
     info = path.stat()
     owned = not hasattr(os, "getuid") or info.st_uid == os.getuid()
-    if owned and stat.S_IMODE(info.st_mode) & ~mode:
-        os.chmod(path, mode)
+    current = stat.S_IMODE(info.st_mode)
+    if owned and current & ~mode:
+        # Only take bits away: a file the user made read-only stays read-only.
+        os.chmod(path, current & mode)
 
 
 def _move_aside(path: Path, now: datetime) -> None:

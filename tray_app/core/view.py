@@ -191,8 +191,12 @@ def menu_rows(
     options: ViewOptions,
     console: ConsoleReport | None = None,
     web: WebReport | None = None,
+    notices: Sequence[str] = (),
 ) -> tuple[MenuRow, ...]:
-    """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions."""
+    """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions.
+
+    notices are one-line problems of our own (the settings file, the history database) to show.
+    """
     rows: list[MenuRow] = [] if report is None else _code_rows(report, now, tz, options)
     if web is not None:
         show_overage = report is None or report.extra_usage is None
@@ -203,6 +207,8 @@ def menu_rows(
         rows += _console_rows(console, now, tz)
     if not rows:
         rows = [MenuRow(line) for line in NOT_SET_UP]
+    if notices:
+        rows += [SEPARATOR, *(MenuRow(notice[:1].upper() + notice[1:]) for notice in notices)]
     rows += [
         SEPARATOR,
         MenuRow("Refresh now", Action.REFRESH, default=True),
@@ -283,6 +289,7 @@ def present(
     options: ViewOptions,
     console: ConsoleReport | None = None,
     web: WebReport | None = None,
+    notices: Sequence[str] = (),
 ) -> ViewModel:
     """Everything the tray shows at this moment: Code mode leads the icon when it is set up."""
     if report is None:
@@ -290,7 +297,7 @@ def present(
         return ViewModel(
             icon=_console_icon(console, options),
             title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-            menu=menu_rows(None, now, tz, options, console, web),
+            menu=menu_rows(None, now, tz, options, console, web, notices),
         )
     title = title_text(report, now, tz, options)
     if console is not None and console.figures is not None:
@@ -299,5 +306,5 @@ def present(
     return ViewModel(
         icon=icon_spec(report, now, options),
         title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-        menu=menu_rows(report, now, tz, options, console, web),
+        menu=menu_rows(report, now, tz, options, console, web, notices),
     )
