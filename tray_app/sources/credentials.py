@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,17 @@ class _FileStamp:
     inode: int
     mtime_ns: int
     size: int
+
+
+def _stamp_of(path: Path) -> _FileStamp:
+    info = path.stat()
+    return _FileStamp(info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+# Claude Code may be rewriting the file as we read it; a few short re-reads ride that out.
+_READ_ATTEMPTS = 5
+_REREAD_PAUSE_S = 0.02
+_JUST_WRITTEN_S = 2.0
 
 
 class ClaudeCredentialStore:
@@ -87,19 +99,32 @@ class ClaudeCredentialStore:
 
     def _load_file(self) -> LoadedCredentials:
         path = self.file_path
-        try:
-            info = path.stat()
-            stamp = _FileStamp(info.st_ino, info.st_mtime_ns, info.st_size)
-            if self._cached is not None and self._cached[0] == stamp:
-                return self._cached[1]
-            raw = path.read_bytes()
-        except PermissionError:
-            raise CredentialsError(f"cannot read {path}: permission denied") from None
-        except OSError as exc:
-            raise CredentialsError(f"cannot read {path}: {exc.strerror}") from None
-        loaded = _decode(raw, "file", str(path))
-        self._cached = (stamp, loaded)
-        return loaded
+        for attempt in range(_READ_ATTEMPTS):
+            last_try = attempt == _READ_ATTEMPTS - 1
+            try:
+                stamp = _stamp_of(path)
+                if self._cached is not None and self._cached[0] == stamp:
+                    return self._cached[1]
+                raw = path.read_bytes()
+                after = _stamp_of(path)
+            except PermissionError:
+                raise CredentialsError(f"cannot read {path}: permission denied") from None
+            except OSError as exc:
+                raise CredentialsError(f"cannot read {path}: {exc.strerror}") from None
+            if after != stamp and not last_try:
+                time.sleep(_REREAD_PAUSE_S)  # rewritten while we read it: read it again
+                continue
+            try:
+                loaded = _decode(raw, "file", str(path))
+            except CredentialsError:
+                # A file rewritten in place is empty or half-written for a moment: wait for the rest.
+                if last_try or time.time() - after.mtime_ns / 1e9 > _JUST_WRITTEN_S:
+                    raise
+                time.sleep(_REREAD_PAUSE_S)
+                continue
+            self._cached = (after, loaded)
+            return loaded
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _keychain_services(self) -> list[str]:
         services = [KEYCHAIN_SERVICE]
