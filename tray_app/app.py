@@ -79,7 +79,8 @@ class TrayApp:
         self, report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None = None
     ) -> ViewModel:
         # Called on the poller thread; options is an immutable value swapped whole by the UI thread.
-        return present(report, datetime.now(UTC), _local_tz(), self._options, console, web)
+        notices = [p for p in (self._settings.file_problem, self._store.problem) if p]
+        return present(report, datetime.now(UTC), _local_tz(), self._options, console, web, notices)
 
     def run(self) -> int:
         first = self.present(

@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import IntEnum
 from pathlib import Path
@@ -185,17 +185,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return statusline([] if args.template is None else ["--format", args.template])
     try:
-        settings = load_settings()
+        settings = _settings_for(command)
     except ConfigError as exc:
         print(f"claude-usage-tray: {exc}", file=sys.stderr)
         return ExitCode.USAGE
     configure_logging(settings.paths.log_dir, args.verbose)
+    if settings.file_problem:
+        logger.warning("%s", settings.file_problem)
     for warning in settings.warnings:
         print(f"claude-usage-tray: warning: {warning}", file=sys.stderr)
     try:
         speed = getattr(args, "demo_speed", DEFAULT_DEMO_SPEED) if command == "run" else 1.0
         with _environment(settings, args.demo, speed) as app:
-            return _dispatch(command, app, args)
+            code = _dispatch(command, app, args)
+            if app.store.problem and command != "doctor":
+                # The figures above are real; only their saving failed. Say so once, on stderr.
+                print(f"claude-usage-tray: warning: {app.store.problem}", file=sys.stderr)
+            return code
     except ConfigError as exc:
         print(f"claude-usage-tray: {exc}", file=sys.stderr)
         return ExitCode.USAGE
@@ -205,6 +211,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected failure")
         print("claude-usage-tray: unexpected failure; details are in the log file", file=sys.stderr)
         return ExitCode.FAILURE
+
+
+def _settings_for(command: str) -> Settings:
+    """The settings; a broken settings file stops a command but not the tray, which says so in its menu."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        if command != "run":
+            raise
+        settings = load_settings(read_file=False)  # the environment's own mistakes still stop it
+        problem = f"{exc}; using the default settings"
+        print(f"claude-usage-tray: warning: {problem}", file=sys.stderr)
+        return replace(settings, file_problem=problem)
 
 
 def _dispatch(command: str, app: App, args: argparse.Namespace) -> int:
@@ -523,6 +542,8 @@ def _doctor(app: App) -> int:
     newest = app.store.latest_window_time()
     age = "no snapshots yet" if newest is None else f"newest {format_age(datetime.now(UTC) - newest)}"
     lines.append(f"Database:      {settings.paths.database} ({app.store.snapshot_count()} snapshots, {age})")
+    if app.store.problem:
+        lines.append(f"  problem: {app.store.problem}")
     lines.append(f"Logs:          {settings.paths.log_dir}")
     exit_code, creds_lines = _doctor_credentials(app)
     lines += creds_lines

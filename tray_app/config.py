@@ -74,6 +74,8 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     web_base: str = DEFAULT_WEB_BASE
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Set when the settings file was refused and the tray started on defaults instead; shown in the menu.
+    file_problem: str | None = field(default=None, compare=False)
 
 
 def _integer(low: int, high: int) -> Callable[[object], str | None]:
@@ -261,13 +263,19 @@ def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any],
     return values, warnings
 
 
-def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
-    """Defaults, then the config file, then the environment. Raises ConfigError with one clear line."""
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None, *, read_file: bool = True
+) -> Settings:
+    """Defaults, then the config file, then the environment. Raises ConfigError with one clear line.
+
+    read_file=False skips the file: the tray's way of starting on defaults when the file is broken.
+    """
     env = os.environ if environ is None else environ
     paths = default_paths(env)
     if config_file is not None:
         paths = Paths(config_file, paths.database, paths.log_dir)
-    values, warnings = _validated(_read_file(paths.config_file), paths.config_file)
+    document = _read_file(paths.config_file) if read_file else {}
+    values, warnings = _validated(document, paths.config_file)
     for warning in warnings:
         logger.warning("%s", warning)
     # Each source is checked on its own, so a bad URL in the file is reported even when the
