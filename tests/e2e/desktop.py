@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import select
 import shutil
 import signal
@@ -950,8 +951,14 @@ def read_menu(desktop: Desktop, item: IndicatorItem) -> list[MenuEntry]:
 
 
 def menu_labels(entries: Sequence[MenuEntry]) -> list[str]:
-    """Labels of the visible non-separator entries, in order."""
-    return [e.label for e in entries if e.visible and e.kind != "separator"]
+    """Labels of the visible non-separator entries, in order, as shown on screen.
+
+    dbusmenu labels mark a mnemonic with "_" and write a literal underscore as "__".
+    """
+    return [_MNEMONIC.sub(r"\1", e.label) for e in entries if e.visible and e.kind != "separator"]
+
+
+_MNEMONIC = re.compile(r"_(_?)")
 
 
 def wait_for_menu(

@@ -5,7 +5,9 @@ refreshes on request, refuses a second instance and quits cleanly."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -79,6 +81,13 @@ class App:
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
         argv = [sys.executable, "-m", "tray_app.cli", "-v", "run", *args]
+        return self.processes.start(argv, env=self.env(), name="claude-usage-tray", cwd=REPO)
+
+    def start_as_plain_user(self) -> subprocess.Popen[bytes]:
+        """As start(), but bound by file modes: root's two capabilities that bypass them are dropped."""
+        drop = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", "--bounding-set", drop, "--inh-caps", drop] if os.geteuid() == 0 else []
+        argv = [*prefix, sys.executable, "-m", "tray_app.cli", "-v", "run"]
         return self.processes.start(argv, env=self.env(), name="claude-usage-tray", cwd=REPO)
 
     def requests(self) -> int:
@@ -200,3 +209,41 @@ def test_the_demo_shows_both_modes(app: App) -> None:
     assert any(x.startswith("Your Claude Code usage: $") for x in labels), labels
     click_menu_item(app.desktop, item, "Quit")
     assert app.processes.wait(proc, timeout=15) == 0, app.processes.output(proc)
+
+
+def test_a_broken_settings_file_and_a_read_only_database_are_named_in_the_menu(app: App) -> None:
+    # A tray started at login has no terminal: what is wrong with its own files must be in its menu,
+    # and it must go on showing fresh figures.
+    proc = app.start()
+    find_docked_icon(app.desktop, proc.pid, timeout=20)
+    item = find_indicator(app.desktop, proc.pid)
+    wait_for_menu(app.desktop, item, lambda e: "5-hour: 10 % used" in menu_labels(e), what="first figures")
+    proc.send_signal(signal.SIGTERM)
+    assert app.processes.wait(proc, timeout=15) == 0
+    database = app.home / "usage_history.db"
+    with sqlite3.connect(database) as db:
+        stored = db.execute("SELECT COUNT(*) FROM window_snapshots").fetchone()
+    db.close()
+    (app.home / "config.toml").write_text("code_poll_seconds = 1\n")
+    database.chmod(0o400)
+    app.home.chmod(0o500)
+    try:
+        proc = app.start_as_plain_user()
+        find_docked_icon(app.desktop, proc.pid, timeout=20)
+        item = find_indicator(app.desktop, proc.pid)
+        wait_for_menu(app.desktop, item, lambda e: "Refresh now" in menu_labels(e), what="the menu")
+        app.server.queue(USAGE, usage_body(40.0, 20.0))
+        click_menu_item(app.desktop, item, "Refresh now")
+        entries = wait_for_menu(
+            app.desktop, item, lambda e: "5-hour: 40 % used" in menu_labels(e), what="fresh figures"
+        )
+        labels = menu_labels(entries)
+        assert any("code_poll_seconds must be" in x and "using the default settings" in x for x in labels)
+        assert f"Cannot save history to {database}: the file or its folder is read-only" in labels
+        proc.send_signal(signal.SIGTERM)
+        assert app.processes.wait(proc, timeout=15) == 0
+    finally:
+        app.home.chmod(0o700)
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT COUNT(*) FROM window_snapshots").fetchone() == stored
+    db.close()
