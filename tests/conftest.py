@@ -16,6 +16,8 @@ import pytest
 
 from tray_app.demo import DemoServer
 
+from .secret_scan import leaks_in_files, leaks_in_text, report
+
 REPO = Path(__file__).resolve().parent.parent
 
 # Every secret the suite uses; test_secrets scans everything the program wrote for these.
@@ -107,6 +109,9 @@ class CliEnv:
             cwd=REPO,
             check=False,
         )
+        # Whatever a test checks, no run of the program may print a secret.
+        leaked = leaks_in_text(done.stdout + done.stderr)
+        assert not leaked, f"`{' '.join(args)}` printed secrets: {leaked}"
         return CliResult(done.returncode, done.stdout, done.stderr)
 
 
@@ -114,3 +119,31 @@ class CliEnv:
 def cli(tmp_path: Path, server: DemoServer, claude_dir: Path) -> CliEnv:
     (tmp_path / "user-home").mkdir()
     return CliEnv(tmp_path / "app-home", claude_dir, server.base_url, server.token_url)
+
+
+# -- the suite-wide secrets scan -------------------------------------------------------------------
+
+_LEAKS: list[tuple[str, list[str]]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Captured output and logs of every test phase, and the text of every failure."""
+    texts = [content for _, content in report.sections]
+    if report.failed:
+        texts.append(report.longreprtext)
+    found = leaks_in_text("\n".join(texts))
+    if found:
+        _LEAKS.append((f"{report.nodeid} ({report.when})", found))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Then every file the program wrote during the run (logs, databases, exports, child logs)."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    base = factory.getbasetemp()
+    leaks = _LEAKS + [(str(path.relative_to(base)), found) for path, found in leaks_in_files(base)]
+    if leaks:
+        sys.stderr.write(f"\nSECRETS LEAKED during the test run:\n{report(leaks)}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
