@@ -453,8 +453,7 @@ class Store:
         """The stored backoff of scope, even when it has expired (the caller compares with now)."""
         with self._lock:
             if scope in self._pending.backoff:
-                waiting = self._pending.backoff[scope]
-                row = None if waiting is None else waiting
+                row = self._pending.backoff[scope]  # not yet in the file; None: cleared
             else:
                 found = self._select("SELECT until, reason, strikes FROM backoff WHERE scope = ?", (scope,))
                 row = found[0] if found else None
