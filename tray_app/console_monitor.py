@@ -54,6 +54,14 @@ def _by_day(lines: Iterable[CostLine | TokenLine | ClaudeCodeLine], days: Sequen
     return {day: json.dumps(lines_to_json(rows)) for day, rows in grouped.items()}
 
 
+def _check_days(lines: Sequence[CostLine | TokenLine], first: date, last: date, kind: str) -> None:
+    # Rows of a day not asked for mean the answer's days are not what they say: storing them would file
+    # costs under the wrong day, and leave the day they belong to stored empty.
+    stray = next((line.day for line in lines if not first <= line.day <= last), None)
+    if stray is not None:
+        raise ShapeError(f"the Admin API's {kind} report has a day ({stray}) that was not asked for")
+
+
 class ConsoleMonitor:
     """Refreshes Console figures with few requests and keeps the last good ones through failures."""
 
@@ -141,6 +149,7 @@ class ConsoleMonitor:
             lines: Sequence[CostLine | TokenLine] = (
                 self._api.cost_report(start, now) if kind == "cost" else self._api.usage_by_model(start, now)
             )
+            _check_days(lines, start_day, today, kind)
             self._store.save_console_days(kind, _by_day(lines, _days(start_day, today)), now)
 
     def _refresh_claude_code(self, now: datetime) -> None:

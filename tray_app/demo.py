@@ -186,7 +186,12 @@ class DemoResponse:
     status: int
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
-    delay: float = 0.0
+    delay: float = 0.0  # seconds before anything is sent (a server that does not answer in time)
+    # Seconds between single body bytes: every read gets data before a read timeout, yet the whole body
+    # takes far longer than any client should wait.
+    drip: float = 0.0
+    # Hang up after this many body bytes while Content-Length still announces the whole body.
+    cut_after: int | None = None
 
 
 def _epoch_at(virtual_seconds: float, started_at: float, speed: float) -> float:
@@ -1239,7 +1244,25 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", _JSON)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
+        if response.cut_after is not None:
+            self.wfile.write(response.body[: response.cut_after])
+            self.wfile.flush()
+            self.close_connection = True
+            _hang_up(self.connection)
+            return
+        if response.drip > 0:
+            self._drip(response.body, response.drip)
+            return
         self.wfile.write(response.body)
+
+    def _drip(self, body: bytes, pause: float) -> None:
+        self.close_connection = True
+        for index in range(len(body)):
+            self.wfile.write(body[index : index + 1])
+            self.wfile.flush()
+            # A client that gave up makes the next write fail; a stopping server ends the drip at once.
+            if self.server.demo.pause(pause):
+                return
 
 
 class DemoServer:

@@ -29,7 +29,7 @@ from tray_app.core.models import (
     CodeStatus,
     CodeUsage,
 )
-from tray_app.core.parse import expires_soon, plan_name
+from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.core.viewmodel import ViewModel
@@ -128,7 +128,7 @@ class CodeMonitor:
             return self._report(CodeStatus.OK, None, stored)
         self._store.set_value(_LAST_ATTEMPT, str(to_epoch(now)), now)
         try:
-            return self._fetch(loaded, now)
+            return self._fetch(loaded, now, None if stored is None else stored[1])
         except UsageError as exc:
             return self._handle_failure(exc, loaded, stored, now)
 
@@ -153,7 +153,7 @@ class CodeMonitor:
         value = self._store.get_value(_LAST_ATTEMPT)
         return value is not None and value.isdigit() and now - from_epoch(int(value)) < self._shared_freshness
 
-    def _fetch(self, loaded: LoadedCredentials, now: datetime) -> CodeReport:
+    def _fetch(self, loaded: LoadedCredentials, now: datetime, last_good: CodeUsage | None) -> CodeReport:
         if self._token_endpoint is not None and expires_soon(loaded.credentials, now, REFRESH_MARGIN):
             loaded = self._refresh(loaded, now)
         try:
@@ -163,6 +163,7 @@ class CodeMonitor:
                 raise
             loaded = self._refresh(loaded, now)
             usage = self._api.usage(loaded.credentials.access_token)
+        reject_empty_answer(usage, last_good)
         fetched_at = self._clock()
         self._store.add_windows(fetched_at, usage.windows)
         self._store.save_code_usage(fetched_at, usage)
@@ -194,6 +195,11 @@ class CodeMonitor:
             # The account line is a nicety; usage figures matter more than a failed profile call.
             logger.warning("profile not available: %s", exc)
             return
+        if account.email is None and known is not None:
+            # A profile without an email is garbled, not a new account: keep showing who we know (and
+            # ask again in a day, as usual).
+            logger.warning("the profile answer names no account; keeping the known one")
+            account = known[1]
         if account.plan is None:
             creds = loaded.credentials
             account = Account(

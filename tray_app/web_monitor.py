@@ -12,8 +12,16 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from tray_app.core.errors import AuthError, ChallengeError, NetworkError, RateLimited, UsageError
+from tray_app.core.errors import (
+    AuthError,
+    ChallengeError,
+    NetworkError,
+    RateLimited,
+    ServerError,
+    UsageError,
+)
 from tray_app.core.models import Backoff, CodeReport, CodeStatus
+from tray_app.core.parse import reject_empty_answer
 from tray_app.core.report import format_age
 from tray_app.core.web import Overage, Prepaid
 from tray_app.core.web_report import WebReport
@@ -123,7 +131,8 @@ class WebMonitor:
         overage = client.overage(org.uuid)
         prepaid = client.prepaid(org.uuid)
         if self._fetch_usage:
-            usage = client.usage(org.uuid)
+            last_good = self._store.last_code_usage()
+            usage = reject_empty_answer(client.usage(org.uuid), None if last_good is None else last_good[1])
             self._store.add_windows(now, usage.windows)
             self._store.save_code_usage(now, usage)
         last = {
@@ -155,7 +164,8 @@ class WebMonitor:
             else:
                 advice = f"log in to claude.ai in {browser} again"
             return self._report(CodeStatus.LOGIN_NEEDED, f"the claude.ai session has expired: {advice}")
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
+            # A 429, or a 503 that says when to come back: every process stays away at least that long.
             until = now + timedelta(seconds=max(exc.retry_after or 0, CHALLENGE_PAUSE.total_seconds() / 4))
             self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, str(exc), 1))
             return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {until:%H:%M} UTC")

@@ -131,6 +131,23 @@ def _buckets(data: list[Any]) -> list[tuple[date, list[Mapping[str, Any]]]]:
     return days
 
 
+def report_buckets(body: object) -> list[tuple[date | None, int]]:
+    """(UTC day, number of results) of each bucket of a report page; day None for a bucket without a
+    readable day or a results list.
+
+    The parsers skip what they cannot read; a caller that caches whole days uses this to refuse a page
+    instead when storing it would replace a day's costs with nothing.
+    """
+    data = _mapping(body).get("data")
+    buckets: list[tuple[date | None, int]] = []
+    for bucket in data if isinstance(data, list) else ():
+        fields = _mapping(bucket)
+        results = fields.get("results")
+        day = _day(fields.get("starting_at")) if isinstance(results, list) else None
+        buckets.append((day, len(results) if isinstance(results, list) else 0))
+    return buckets
+
+
 def parse_cost_page(body: object) -> tuple[list[CostLine], str | None]:
     """One cost_report page -> (cost lines, next page token or None). Amounts stay exact Decimals."""
     page, data = _page(body, "cost report")

@@ -154,6 +154,20 @@ def parse_usage(body: object) -> CodeUsage:
     return CodeUsage(tuple(windows), _extra_usage(body.get("extra_usage")))
 
 
+def reject_empty_answer(usage: CodeUsage, last_good: CodeUsage | None) -> CodeUsage:
+    """usage, unless it would replace figures with none: then ShapeError.
+
+    An answer whose every window and extra-usage field is null or unreadable says nothing; storing it
+    would blank the icon and the menu. An account that never had figures (credit-only, nothing enabled)
+    keeps getting its empty answers.
+    """
+    if usage.windows or usage.extra_usage is not None:
+        return usage
+    if last_good is not None and (last_good.windows or last_good.extra_usage is not None):
+        raise ShapeError("the usage answer holds no figures that can be read")
+    return usage
+
+
 _PLANS = {
     "claude_pro": "Pro",
     "claude_max": "Max",

@@ -15,6 +15,7 @@ from tray_app.core.console_parse import (
     parse_usage_page,
     parse_users,
     parse_workspaces,
+    report_buckets,
 )
 from tray_app.core.errors import AuthError, AuthKind, ShapeError
 from tray_app.core.timeparse import iso_utc
@@ -105,21 +106,63 @@ class ConsoleApi:
         params = _report_params(start, end, group_by=("workspace_id", "description"))
         if params is None:
             return []
-        return self._pages("/v1/organizations/cost_report", params, "page", parse_cost_page)
+        parse = _whole_days(parse_cost_page, "cost report")
+        return self._pages("/v1/organizations/cost_report", params, "page", parse)
 
     def usage_by_model(self, start: datetime, end: datetime) -> list[TokenLine]:
         """Daily tokens from start to end by model (GET .../usage_report/messages, all pages)."""
         params = _report_params(start, end, group_by=("model",))
         if params is None:
             return []
-        return self._pages("/v1/organizations/usage_report/messages", params, "page", parse_usage_page)
+        parse = _whole_days(parse_usage_page, "usage report")
+        return self._pages("/v1/organizations/usage_report/messages", params, "page", parse)
 
     def claude_code_day(self, day: date) -> list[ClaudeCodeLine]:
         """One UTC day of Claude Code use per actor (GET .../usage_report/claude_code, all pages)."""
         params = [("starting_at", day.isoformat()), ("limit", str(CLAUDE_CODE_PAGE_SIZE))]
         return self._pages(
-            "/v1/organizations/usage_report/claude_code", params, "page", parse_claude_code_page
+            "/v1/organizations/usage_report/claude_code",
+            params,
+            "page",
+            _some_readable(parse_claude_code_page),
         )
+
+
+def _whole_days(
+    parse: Callable[[Any], tuple[list[_Row], str | None]], what: str
+) -> Callable[[Any], tuple[list[_Row], str | None]]:
+    """parse, refusing a page that would empty a day: a bucket without a readable date (or results list),
+    or results of which not one can be read (the API's format changed, not one odd row).
+
+    The parsers skip what they cannot read, but the monitor stores each asked day's rows in place of the
+    cached ones: such a page would leave its days stored empty, and the month's spend would drop.
+    """
+
+    def checked(body: Any) -> tuple[list[_Row], str | None]:
+        buckets = report_buckets(body)
+        if any(day is None for day, _ in buckets):
+            raise ShapeError(f"the Admin API's {what} has a day without a readable date")
+        rows, cursor = parse(body)
+        if not rows and any(count > 0 for _, count in buckets):
+            raise ShapeError(f"not one row of the Admin API's {what} could be read")
+        return rows, cursor
+
+    return checked
+
+
+def _some_readable(
+    parse: Callable[[Any], tuple[list[_Row], str | None]],
+) -> Callable[[Any], tuple[list[_Row], str | None]]:
+    """parse, refusing a Claude Code page of records of which not one can be read (see _whole_days)."""
+
+    def checked(body: Any) -> tuple[list[_Row], str | None]:
+        rows, cursor = parse(body)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not rows and isinstance(data, list) and data:
+            raise ShapeError("not one record of the Admin API's Claude Code report could be read")
+        return rows, cursor
+
+    return checked
 
 
 def _report_params(start: datetime, end: datetime, group_by: tuple[str, ...]) -> Params | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,10 +13,13 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import HTTPError as TransportError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from tray_app.core.errors import (
     AuthError,
     AuthKind,
+    ChallengeError,
     NetworkError,
     RateLimited,
     ServerError,
@@ -24,11 +28,13 @@ from tray_app.core.errors import (
 )
 from tray_app.core.parse import api_error_message, parse_retry_after
 from tray_app.core.redact import redact
+from tray_app.core.web import is_cloudflare_challenge
 
 logger = logging.getLogger(__name__)
 
 # Larger answers are not ours to parse (a captive portal, a misrouted download).
 MAX_BODY_BYTES = 2 * 1024 * 1024
+_READ_SIZE = 64 * 1024  # at most this much per receive
 
 
 def _clock() -> datetime:
@@ -144,26 +150,54 @@ class HttpClient:
                 timeout=self._timeout,
                 stream=True,
                 verify=True,
+                # The APIs never redirect; whatever does (a Wi-Fi login page, a proxy) must not receive
+                # the x-api-key header, which requests would carry along to another host.
+                allow_redirects=False,
             )
-            body = self._read_capped(response)
         except requests.Timeout:
             raise NetworkError(f"no answer from {_host(url)} in time") from None
         except requests.ConnectionError:
             raise NetworkError(f"cannot reach {_host(url)}") from None
         except requests.RequestException as exc:
             raise NetworkError(f"request to {_host(url)} failed ({type(exc).__name__})") from None
+        try:
+            body = self._read_capped(response, url)
+        except UsageError:
+            # Drop the connection with the rest of the answer in it; a body read to its end has already
+            # handed its connection back for reuse.
+            response.close()
+            raise
         return response, body
 
-    @staticmethod
-    def _read_capped(response: requests.Response) -> bytes:
+    def _read_capped(self, response: requests.Response, url: str) -> bytes:
+        """The body, at most MAX_BODY_BYTES of it, all of it within one read timeout.
+
+        The read timeout alone bounds each receive, not their sum: a server trickling a byte now and
+        then would hold a poll for ever. Reading whatever each receive brings lets the whole body be timed.
+        """
+        deadline = time.monotonic() + self._timeout[1]
+        # urllib3 2 has read1; 1.x only read, which waits for a whole chunk (the cap still holds there,
+        # the deadline only between chunks).
+        read: Callable[..., bytes] = getattr(response.raw, "read1", response.raw.read)
         chunks = []
         size = 0
-        for chunk in response.iter_content(64 * 1024):
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                response.close()
-                raise ShapeError(f"answer from {_host(response.url)} is larger than {MAX_BODY_BYTES} bytes")
-            chunks.append(chunk)
+        try:
+            while chunk := read(_READ_SIZE, decode_content=True):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise ShapeError(f"answer from {_host(url)} is larger than {MAX_BODY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise NetworkError(
+                        f"{_host(url)} sent its answer too slowly (not complete after {self._timeout[1]:g} s)"
+                    )
+                chunks.append(chunk)
+        except ReadTimeoutError:
+            raise NetworkError(f"no answer from {_host(url)} in time") from None
+        except ProtocolError:
+            raise NetworkError(f"the answer from {_host(url)} was cut off") from None
+        except (TransportError, OSError) as exc:
+            failure = type(exc).__name__
+            raise NetworkError(f"reading the answer from {_host(url)} failed ({failure})") from None
         return b"".join(chunks)
 
     def _error(self, response: _Answered, body: bytes, url: str) -> UsageError:
@@ -175,6 +209,15 @@ class HttpClient:
         detail = api_error_message(decoded)
         said = f": {redact(detail)[:200]}" if detail else ""
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        if 300 <= status < 400:
+            return _redirected(url, response.headers.get("location"))
+        if is_cloudflare_challenge(
+            status, response.headers.get("cf-mitigated"), response.headers.get("content-type"), body
+        ):
+            return ChallengeError(f"{_host(url)} answered with Cloudflare's browser check (HTTP {status})")
+        if status == 403 and decoded is None and body.lstrip()[:1] == b"<":
+            # A block page of a proxy or firewall says nothing about the login: no "log in again".
+            return ServerError(403, f"{_host(url)} answered HTTP 403 with an HTML page, not the API")
         if status == 429:
             return RateLimited(retry_after, f"{_host(url)} is rate limiting us (HTTP 429){said}")
         if status in (400, 401) and isinstance(decoded, dict) and decoded.get("error") == "invalid_grant":
@@ -190,6 +233,16 @@ class HttpClient:
         if decoded is None and body.lstrip()[:1] == b"<":
             said = " (an HTML page, not the API)"
         return ServerError(status, f"{_host(url)} answered HTTP {status}{said}", retry_after)
+
+
+def _redirected(url: str, location: str | None) -> NetworkError:
+    # Host and path of the target only: a portal's query string can be long and personal.
+    target = urlsplit(location or "")
+    where = f" to {(target.netloc + target.path)[:80]}" if target.netloc or target.path else ""
+    return NetworkError(
+        f"{_host(url)} redirected the request{where} instead of answering "
+        "(a Wi-Fi login page or a proxy in the way?)"
+    )
 
 
 def _decode(body: bytes, response: _Answered, url: str) -> Any:
