@@ -156,6 +156,11 @@ class HttpClient:
             )
         except requests.Timeout:
             raise NetworkError(f"no answer from {_host(url)} in time") from None
+        except requests.exceptions.SSLError:
+            # A proxy inspecting TLS, or someone in the middle: never send the token, never offer a way round.
+            raise NetworkError(
+                f"the TLS certificate of {_host(url).rsplit(':', 1)[0]} is not trusted; nothing was sent"
+            ) from None
         except requests.ConnectionError:
             raise NetworkError(f"cannot reach {_host(url)}") from None
         except requests.RequestException as exc:
