@@ -25,6 +25,8 @@ if command -v apt-get >/dev/null 2>&1; then
         packages+=(xvfb x11-utils xdotool trayer dbus dbus-x11 dunst)
         # The packaging tests: desktop-file-validate, systemd-analyze, and PyInstaller's objdump.
         packages+=(desktop-file-utils systemd binutils)
+        # The hardening tests: a self-signed certificate, setpriv and a small tmpfs.
+        packages+=(openssl util-linux)
     fi
     missing=()
     for package in "${packages[@]}"; do
