@@ -93,6 +93,17 @@ class App:
     def requests(self) -> int:
         return len(self.server.requests(USAGE))
 
+    def store_first_figures(self) -> None:
+        """A first run until its menu shows the demo's figures, then a clean stop: history exists."""
+        proc = self.start()
+        find_docked_icon(self.desktop, proc.pid, timeout=20)
+        item = find_indicator(self.desktop, proc.pid)
+        wait_for_menu(
+            self.desktop, item, lambda e: "5-hour: 10 % used" in menu_labels(e), what="first figures"
+        )
+        proc.send_signal(signal.SIGTERM)
+        assert self.processes.wait(proc, timeout=15) == 0
+
 
 @pytest.fixture
 def server() -> Iterator[DemoServer]:
@@ -171,12 +182,7 @@ def test_sigterm_stops_cleanly_and_leaves_no_temp_files(app: App) -> None:
 def test_shows_stored_figures_at_once_then_login_problems(app: App) -> None:
     # A first run stores figures; the second starts while the login is broken: the icon shows the
     # stored figure first, then says a login is needed, without a request carrying the bad token.
-    proc = app.start()
-    find_docked_icon(app.desktop, proc.pid, timeout=20)
-    item = find_indicator(app.desktop, proc.pid)
-    wait_for_menu(app.desktop, item, lambda e: "5-hour: 10 % used" in menu_labels(e), what="first figures")
-    proc.send_signal(signal.SIGTERM)
-    assert app.processes.wait(proc, timeout=15) == 0
+    app.store_first_figures()
     write_login(app.claude_dir, scopes=("user:inference",))
     sent = app.requests()
     proc = app.start()
@@ -214,12 +220,7 @@ def test_the_demo_shows_both_modes(app: App) -> None:
 def test_a_broken_settings_file_and_a_read_only_database_are_named_in_the_menu(app: App) -> None:
     # A tray started at login has no terminal: what is wrong with its own files must be in its menu,
     # and it must go on showing fresh figures.
-    proc = app.start()
-    find_docked_icon(app.desktop, proc.pid, timeout=20)
-    item = find_indicator(app.desktop, proc.pid)
-    wait_for_menu(app.desktop, item, lambda e: "5-hour: 10 % used" in menu_labels(e), what="first figures")
-    proc.send_signal(signal.SIGTERM)
-    assert app.processes.wait(proc, timeout=15) == 0
+    app.store_first_figures()
     database = app.home / "usage_history.db"
     with sqlite3.connect(database) as db:
         stored = db.execute("SELECT COUNT(*) FROM window_snapshots").fetchone()
