@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -364,6 +365,7 @@ class Poller:
         self._unchanged = 0
         self._failures = 0
         self._clocks = (monotonic(), wall())
+        self._show_failing = False
         self._thread: threading.Thread | None = None
 
     @property
@@ -382,7 +384,7 @@ class Poller:
             self._console_report = self._console.stored_report()
         if self._web is not None:
             self._web_report = self._web.stored_report()
-        self._publish(self._present(self._report, self._console_report, self._web_report))
+        self._show()
 
     def refresh_now(self) -> None:
         """Poll at once (a shared back-off still holds: the monitor answers from the database)."""
@@ -406,7 +408,7 @@ class Poller:
             self._refresh_console(self._console, now)
         if self._web is not None and (forced or slept or now >= self._next_web):
             self._refresh_web(self._web, now)
-        self._publish(self._present(self._report, self._console_report, self._web_report))
+        self._show()
         due = [self._timing.repaint]
         if self._monitor is not None:
             due.append(self._next_poll - self._monotonic())
@@ -415,6 +417,20 @@ class Poller:
         if self._web is not None:
             due.append(self._next_web - self._monotonic())
         return max(0.0, min(due))
+
+    def _show(self) -> None:
+        try:
+            self._publish(self._present(self._report, self._console_report, self._web_report))
+        except Exception:
+            # A view or icon that cannot be drawn must not end the polling (figures, history and alerts
+            # go on); logged once, with the traceback, until a view is shown again.
+            if not self._show_failing:
+                logger.exception("the tray could not show the figures")
+            self._show_failing = True
+            return
+        if self._show_failing:
+            logger.info("the tray shows the figures again")
+        self._show_failing = False
 
     def _refresh_web(self, web: WebSource, now: float) -> None:
         try:
@@ -465,7 +481,9 @@ class Poller:
         if report.status is CodeStatus.RATE_LIMITED and self._monitor is not None:
             until = self._monitor.backoff_until()
             if until is not None:
-                return max(timing.interval, until.timestamp() - self._wall())
+                # The shared back-off is kept in whole seconds, rounded down: waiting into the next second
+                # keeps the retry out of the server's Retry-After window.
+                return max(timing.interval, math.floor(until.timestamp()) + 1 - self._wall())
         if report.status in (CodeStatus.OFFLINE, CodeStatus.ERROR, CodeStatus.RATE_LIMITED):
             self._failures += 1
             return float(min(timing.idle_interval, timing.interval * 2 ** (self._failures - 1)))

@@ -154,10 +154,16 @@ def _pace_alert(
         return state, []
     title = f"Claude {_name(item)} limit: on pace to run out"
     body = (
-        f"On pace to hit the limit at {limit_at.astimezone(tz):%H:%M}, "
-        f"before the {window.resets_at.astimezone(tz):%H:%M} reset."
+        f"On pace to hit the limit at {_clock_time(limit_at, now, tz)}, "
+        f"before the {_clock_time(window.resets_at, now, tz)} reset."
     )
     return replace(state, fired=state.fired | {key}), [Alert(key, AlertKind.PACE, title, body)]
+
+
+def _clock_time(moment: datetime, now: datetime, tz: tzinfo) -> str:
+    """'15:05' today, 'Sat 19:00' on another day: a weekly window's limit and reset are often days apart."""
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M}" if local.date() == now.astimezone(tz).date() else f"{local:%a %H:%M}"
 
 
 def _reset_alert(
