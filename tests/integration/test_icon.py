@@ -259,3 +259,18 @@ def test_the_renderer_forgets_the_least_recently_used_spec() -> None:
     assert renderer.renders == 3
     renderer.image(b)
     assert renderer.renders == 4
+
+
+@pytest.mark.parametrize("size", [64, 44, 22, 16])
+@pytest.mark.parametrize("gauge", [0.1, 0.2, 0.3, 0.5, 1.1])
+@pytest.mark.parametrize("badge", [Badge.NONE, Badge.PACE])
+def test_a_gauge_thinner_than_a_pixel_draws_an_empty_gauge(size: int, gauge: float, badge: Badge) -> None:
+    # A fresh 5-hour window at 0.2 % used to raise in Pillow and, on the poller thread, stop polling.
+    thin = render_icon(spec(0, Level.LOW, gauge=gauge, weekly=gauge, badge=badge), size)
+    assert thin.size == (size, size)
+    empty = render_icon(spec(0, Level.LOW, gauge=0.0, weekly=0.0, badge=badge), size)
+    green = LEVEL_COLORS[Level.LOW]
+    assert (
+        sum(close(rgba[:3], green, 40) for rgba in pixels(thin))
+        <= sum(close(rgba[:3], green, 40) for rgba in pixels(empty)) + size
+    )  # at most a sliver of fill

@@ -248,6 +248,8 @@ class _Pen:
             return
         s = _SUPERSAMPLE
         box = (_snap(x0 * s), _snap(y0 * s), _snap(x1 * s) - 1, _snap(y1 * s) - 1)
+        if box[2] < box[0] or box[3] < box[1]:
+            return  # thinner than one supersampled pixel (a gauge at 0.1 %): nothing to draw
         self._draw.rectangle(box, fill=ink)
 
     def rounded(self, inset: float, radius: float, ink: _Ink) -> None:
