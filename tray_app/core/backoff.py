@@ -24,4 +24,8 @@ def rate_limit_pause(retry_after: float | None, strikes: int) -> float:
 def next_backoff(previous: Backoff | None, retry_after: float | None, reason: str, now: datetime) -> Backoff:
     """The pause after one more refusal in a row (a previous pause counts as the earlier strikes)."""
     strikes = 1 if previous is None else previous.strikes + 1
-    return Backoff(now + timedelta(seconds=rate_limit_pause(retry_after, strikes)), reason, strikes)
+    until = now + timedelta(seconds=rate_limit_pause(retry_after, strikes))
+    # The database keeps whole seconds and drops the fraction: round up, or a retry could come early.
+    if until.microsecond:
+        until = until.replace(microsecond=0) + timedelta(seconds=1)
+    return Backoff(until, reason, strikes)
