@@ -68,7 +68,7 @@ class TrayApp:
             snoozed_until=self._switch.snoozed_until,
             web_enabled=web_switch is not None and web_switch.enabled,
             autostart=self._autostart.status().enabled,
-            stale_after=timedelta(seconds=3 * settings.code_poll_seconds),
+            stale_after=PollTiming(interval=float(settings.code_poll_seconds)).stale_after,
             app_name=APP_NAME,
         )
         self._tray: Tray | None = None

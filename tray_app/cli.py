@@ -33,7 +33,7 @@ from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.core.web_report import web_lines, web_report_json
 from tray_app.instance import AlreadyRunning, InstanceLock
 from tray_app.logsetup import configure_logging
-from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor, UsageSource
+from tray_app.poller import BACKOFF_SCOPE, SHARED_FRESHNESS, CodeMonitor, PollTiming, UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
@@ -362,7 +362,7 @@ def _claude_version(store: Store) -> str:
 
 
 def _status(app: App, *, as_json: bool, offline: bool) -> int:
-    stale_after = timedelta(seconds=2 * app.settings.code_poll_seconds)
+    stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
     report = None
     if app.monitor is not None:
         report = app.monitor.stored_report(stale_after) if offline else app.monitor.poll()
@@ -444,7 +444,7 @@ def _autostart(switch: str) -> int:
 def _watch(app: App) -> int:
     from tray_app.watch import WatchState, run_watch
 
-    stale_after = timedelta(seconds=3 * app.settings.code_poll_seconds)
+    stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
 
     def load() -> WatchState:
         return WatchState(

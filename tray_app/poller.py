@@ -293,6 +293,14 @@ class PollTiming:
     console_interval: float = 120.0  # Console mode: the cost report, which is polite at once a minute
     web_interval: float = 300.0  # claude.ai sits behind Cloudflare: ask rarely
 
+    @property
+    def stale_after(self) -> timedelta:
+        """Older figures are shown grey: the slowest healthy pace (idle) plus two regular polls of slack.
+
+        Anything shorter would grey a perfectly healthy tray while usage stands still.
+        """
+        return timedelta(seconds=max(self.interval, self.idle_interval) + 2 * self.interval)
+
 
 def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
     return tuple((item.window.id, item.window.utilization) for item in report.windows)

@@ -77,7 +77,7 @@ END_TS = START_TS + DAYS * DAY
 # double the run time while adding nothing the slower cadence does not already exercise.
 TIMING = PollTiming(console_interval=900.0)
 # What the tray passes to the view: three poll intervals at the configured 30 s (app.py).
-STALE_AFTER = timedelta(seconds=3 * TIMING.interval)
+STALE_AFTER = TIMING.stale_after  # as the tray computes it
 SETTINGS = NotificationSettings()  # the defaults: thresholds 50/75/90/100, pace, reset, failures
 RULES = SETTINGS.rules
 CONSOLE = ConsoleSettings(
@@ -1078,6 +1078,8 @@ def test_a_simulated_week(soak: Soak) -> None:
     assert {_kind(title) for _, title in alerts} == {"threshold", "pace", "reset", "cannot update", "budget"}
     assert not soak.side.violations, soak.side.violations[:5]
     assert soak.side.wrong_agents == 0
+    # Healthy but idle polling (every 5 min) must not grey the icon: grey means old figures.
+    assert soak.checker.grey_while_ok == 0
     assert len(soak.resources) == DAYS
     check_resources(soak.resources[0], soak.resources[-1])
     log = (soak.folder / "tray.log").read_text()
