@@ -611,7 +611,9 @@ class RulesModel:
         key = (window.id, period)
         if not on_pace:
             since = self.pace_clear_since.setdefault(window.id, ts)
-            if ts - since >= RULES.pace_rearm_after.total_seconds():
+            # 30 min for the 5-hour window; a whole day for a weekly one, whose pace clears every evening.
+            rearm = 30 * MINUTE if window.id == "five_hour" else DAY
+            if ts - since >= rearm:
                 self.pace_told.discard(key)
             return []
         self.pace_clear_since.pop(window.id, None)

@@ -60,8 +60,10 @@ def five(
     return WindowReport(UsageWindow(FIVE_HOUR, "5-hour", utilization, resets_at), forecast)
 
 
-def weekly(utilization: float, resets_at: datetime | None = WEEK_RESET) -> WindowReport:
-    return WindowReport(UsageWindow(SEVEN_DAY, "Weekly", utilization, resets_at), NO_FORECAST)
+def weekly(
+    utilization: float, resets_at: datetime | None = WEEK_RESET, forecast: Forecast = NO_FORECAST
+) -> WindowReport:
+    return WindowReport(UsageWindow(SEVEN_DAY, "Weekly", utilization, resets_at), forecast)
 
 
 def fable(utilization: float, resets_at: datetime | None = WEEK_RESET) -> WindowReport:
@@ -714,6 +716,39 @@ PACE = [
         (at(13, 40), ok(five(42, forecast=pace(at(15, 45)))), []),
     ),
     case(
+        "weekly-pace-warns-once-a-working-day-not-after-every-evening",
+        (
+            at(10),
+            ok(weekly(30, forecast=pace(at(18, day=5)))),
+            [
+                pace_alert(
+                    f"seven_day:{PW}",
+                    "On pace to hit the limit at Wed 18:00, before the Thu 19:00 reset.",
+                    title="Claude weekly limit: on pace to run out",
+                )
+            ],
+        ),
+        # The evening and night back under the limit, then a new working morning: the same week's
+        # warning is not given again.
+        (at(19), ok(weekly(34)), []),
+        (at(23), ok(weekly(34)), []),
+        (at(9, day=5), ok(weekly(36, forecast=pace(at(17, day=5)))), []),
+        (at(12, day=5), ok(weekly(40)), []),
+        # A whole day under the limit re-arms it.
+        (at(13, day=6), ok(weekly(42)), []),
+        (
+            at(14, day=6),
+            ok(weekly(45, forecast=pace(at(17, day=6)))),
+            [
+                pace_alert(
+                    f"seven_day:{PW}",
+                    "On pace to hit the limit at 17:00, before the 19:00 reset.",
+                    title="Claude weekly limit: on pace to run out",
+                )
+            ],
+        ),
+    ),
+    case(
         "pace-re-armed-by-a-new-period",
         (
             at(12),
@@ -1006,6 +1041,7 @@ def test_defaults_are_the_documented_ones() -> None:
     )
     assert (rules.failures_after, rules.extra_usage_amounts) == (3, ())
     assert rules.pace_rearm_after == timedelta(minutes=30)
+    assert rules.weekly_pace_rearm_after == timedelta(hours=24)
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,9 @@ class AlertRules:
     ladders: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
     pace: bool = True
     pace_rearm_after: timedelta = timedelta(minutes=30)
+    # A weekly window's pace clears every evening and returns every working day; warning again each time
+    # would be a notification a day about the same week. It needs a whole day back under the limit.
+    weekly_pace_rearm_after: timedelta = timedelta(hours=24)
     reset: bool = True
     reset_after_peak: float = 90.0  # announce a reset only when the ended period got this high
     failures_after: int = 3
@@ -145,7 +148,8 @@ def _pace_alert(
     if limit_at is None:
         # Back under the limit: after a while the warning may be given again in this period.
         since = clear.setdefault(window.id, now)
-        if key in state.fired and now - since >= rules.pace_rearm_after:
+        rearm = rules.pace_rearm_after if window.id == FIVE_HOUR else rules.weekly_pace_rearm_after
+        if key in state.fired and now - since >= rearm:
             return replace(state, fired=state.fired - {key}, pace_clear_since=clear), []
         return replace(state, pace_clear_since=clear), []
     clear.pop(window.id, None)
