@@ -562,8 +562,8 @@ class RulesModel:
     """The notification rules as the README states them, applied to what the server really sent:
     each threshold once per window period (by the server's true period, not by rounding), the
     highest of several crossed at once; "on pace" once per period unless back under the limit for
-    30 min; a reset once, when the ended period got to 90 %; "cannot update" at the third failure of an
-    episode; budgets once a month."""
+    30 min (a day for a weekly window); a reset once, when the ended period got to 90 %; "cannot
+    update" at the third failure of an episode five minutes old; budgets once a month."""
 
     def __init__(self) -> None:
         self.crossed: set[tuple[str, float, float]] = set()
@@ -572,6 +572,8 @@ class RulesModel:
         self.pace_told: set[tuple[str, float]] = set()
         self.pace_clear_since: dict[str, float] = {}
         self.failures = 0
+        self.failing_since = 0.0
+        self.failure_told = False
         self.budgets: set[tuple[str, str, float]] = set()
         self.projections: set[str] = set()
 
@@ -581,10 +583,14 @@ class RulesModel:
         titles: list[str] = []
         if status in FAILED:
             self.failures += 1
-            if self.failures == RULES.failures_after:
+            if self.failures == 1:
+                self.failing_since = ts
+            # Told once an episode: at the third failure in a row, once the outage is five minutes old.
+            if not self.failure_told and self.failures >= 3 and ts - self.failing_since >= 5 * MINUTE:
+                self.failure_told = True
                 titles.append("Claude usage: cannot update")
         elif status is CodeStatus.OK:
-            self.failures = 0
+            self.failures, self.failure_told = 0, False
             for window in served:
                 titles += self._window(ts, window, pace[window.id])
         return titles

@@ -803,24 +803,33 @@ LOGIN = "Claude Code is logged out: run claude and type /login"
 
 FAILURES = [
     case(
-        "third-failure-in-a-row-alerts-once-per-episode",
+        "third-failure-in-a-row-alerts-once-per-episode-after-five-minutes",
         (at(12), down(CodeStatus.OFFLINE, OFFLINE), []),
         (at(12, 1), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 3), down(CodeStatus.OFFLINE, OFFLINE), []),  # three failures, but only three minutes
         (
-            at(12, 2),
+            at(12, 5),
             down(CodeStatus.OFFLINE, OFFLINE),
             [failure(at(12), "Claude usage: cannot update", OFFLINE)],
         ),
-        (at(12, 3), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 4), down(CodeStatus.ERROR, "Server error 503"), []),
-        (at(12, 5), ok(five(10)), []),
-        (at(12, 6), down(CodeStatus.ERROR, "Server error 500"), []),
-        (at(12, 7), down(CodeStatus.ERROR, "Server error 500"), []),
+        (at(12, 7), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 8), down(CodeStatus.ERROR, "Server error 503"), []),
+        (at(12, 9), ok(five(10)), []),
+        (at(12, 10), down(CodeStatus.ERROR, "Server error 500"), []),
+        (at(12, 12), down(CodeStatus.ERROR, "Server error 500"), []),
         (
-            at(12, 8),
+            at(12, 16),
             down(CodeStatus.ERROR, "Server error 500"),
-            [failure(at(12, 6), "Claude usage: cannot update", "Server error 500")],
+            [failure(at(12, 10), "Claude usage: cannot update", "Server error 500")],
         ),
+    ),
+    case(
+        "a-wake-up-with-three-quick-failures-stays-quiet",
+        (at(7), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(7, 0, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(7, 1, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(7, 3, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(7, 4), ok(five(10)), []),
     ),
     case(
         "short-outages-ended-by-a-good-poll-stay-quiet",
@@ -866,7 +875,7 @@ FAILURES = [
         ),
         (at(12, 1), ok(), []),
         (at(12, 2), down(CodeStatus.OFFLINE), [failure(at(12, 2), "Claude usage: cannot update", "offline")]),
-        rules=AlertRules(failures_after=1),
+        rules=AlertRules(failures_after=1, failure_grace=timedelta(0)),
     ),
 ]
 
@@ -981,12 +990,12 @@ RESTARTS = [
         (at(12, 1), down(CodeStatus.OFFLINE, OFFLINE), []),
         RESTART,
         (
-            at(12, 2),
+            at(12, 6),
             down(CodeStatus.OFFLINE, OFFLINE),
             [failure(at(12, 0, 0, 600_000), "Claude usage: cannot update", OFFLINE)],
         ),
         RESTART,
-        (at(12, 3), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 7), down(CodeStatus.OFFLINE, OFFLINE), []),
     ),
     case(
         "restart-keeps-the-peak-for-the-reset-alert",
@@ -1040,6 +1049,7 @@ def test_defaults_are_the_documented_ones() -> None:
         90.0,
     )
     assert (rules.failures_after, rules.extra_usage_amounts) == (3, ())
+    assert rules.failure_grace == timedelta(minutes=5)
     assert rules.pace_rearm_after == timedelta(minutes=30)
     assert rules.weekly_pace_rearm_after == timedelta(hours=24)
 
@@ -1066,11 +1076,11 @@ def test_a_reset_is_announced_once_even_when_old_fired_keys_are_forgotten() -> N
 def test_an_outage_that_turns_into_a_login_problem_is_told_again() -> None:
     state = RulesState()
     told = []
-    for minute, status in enumerate(
+    for step_number, status in enumerate(
         [CodeStatus.OFFLINE] * 3 + [CodeStatus.ERROR] + [CodeStatus.LOGIN_NEEDED] * 2
     ):
         report = CodeReport(status, "why", None, None, (), None)
-        state, alerts = step(state, report, at(12, minute), UTC, AlertRules())
+        state, alerts = step(state, report, at(12, 2 * step_number), UTC, AlertRules())
         told += [a.title for a in alerts]
     assert told == ["Claude usage: cannot update", "Claude usage: login needed"]
 

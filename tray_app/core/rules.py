@@ -54,6 +54,8 @@ class AlertRules:
     reset: bool = True
     reset_after_peak: float = 90.0  # announce a reset only when the ended period got this high
     failures_after: int = 3
+    # An outage must also have lasted this long: a wake-up or a Wi-Fi hiccup fails three quick polls.
+    failure_grace: timedelta = timedelta(minutes=5)
     extra_usage_amounts: tuple[float, ...] = ()
     budget_ladder: tuple[float, ...] = (50.0, 80.0, 100.0)  # percent of a Console budget
     budget_projection: bool = True
@@ -221,6 +223,8 @@ def _failure_alert(
     key = f"failure:{round(started.timestamp())}:{trouble}"
     if state.failures < rules.failures_after or key in state.fired:
         return state, []
+    if trouble == "update" and now - started < rules.failure_grace:
+        return state, []  # a login problem needs the user at once; a network one may pass by itself
     title = (
         "Claude usage: login needed"
         if report.status is CodeStatus.LOGIN_NEEDED
