@@ -37,6 +37,9 @@ SLOW_REFRESH = timedelta(hours=1)
 _ORGANIZATION = "console.organization"
 _WORKSPACES = "console.workspaces"
 _CLAUDE_CODE_AT = "console.claude_code_fetched_at"
+# A refused Admin API key (401/403) is not sent again for this long; a different key is tried at once.
+REFUSED_KEY_PAUSE = timedelta(hours=1)
+_REFUSED_KEY = "console.refused_key"
 
 
 def _utcnow() -> datetime:
@@ -91,6 +94,10 @@ class ConsoleMonitor:
             return self._report(
                 CodeStatus.RATE_LIMITED, f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC"
             )
+        refused = self._refused_until(now)
+        if refused is not None:
+            until, message = refused
+            return self._report(CodeStatus.LOGIN_NEEDED, f"{message}; next try at {until:%H:%M} UTC")
         try:
             self._refresh_slow_parts(now)
             self._refresh_reports(now)
@@ -170,12 +177,24 @@ class ConsoleMonitor:
             self._store.set_backoff(BACKOFF_SCOPE, backoff)
             return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {backoff.until:%H:%M} UTC")
         if isinstance(exc, AuthError):
+            # Shared through the database, like a back-off: no process resends the refused key for a while.
+            record = f"{self._api.key_fingerprint}:{to_epoch(now)}:{exc}"
+            self._store.set_value(_REFUSED_KEY, record, now)
             return self._report(CodeStatus.LOGIN_NEEDED, str(exc))
         if isinstance(exc, NetworkError):
             return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
         if isinstance(exc, ServerError | ShapeError):
             logger.warning("console refresh failed: %s", exc)
         return self._report(CodeStatus.ERROR, str(exc))
+
+    def _refused_until(self, now: datetime) -> tuple[datetime, str] | None:
+        """When this key, refused lately, may be tried again, and why it was refused; None: try it now."""
+        fingerprint, _, rest = (self._store.get_value(_REFUSED_KEY) or "").partition(":")
+        at, _, message = rest.partition(":")
+        if fingerprint != self._api.key_fingerprint or not at.isdigit():
+            return None
+        until = from_epoch(int(at)) + REFUSED_KEY_PAUSE
+        return (until, message) if now < until else None
 
     def _cached(self, kind: str, first: date) -> list[object]:
         rows: list[object] = []

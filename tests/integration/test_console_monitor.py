@@ -208,6 +208,25 @@ def test_refused_key_says_so_without_the_key(setup: Setup, scenario: str, words:
     assert KEY not in (report.message or "") and "sk-ant" not in (report.message or "")
 
 
+def test_a_refused_key_is_not_resent_for_an_hour_but_a_new_key_is_tried_at_once(setup: Setup) -> None:
+    setup.server.set_admin_scenario("unauthorized")
+    assert setup.monitor.refresh().status is CodeStatus.LOGIN_NEEDED
+    sent = setup.api.requests_made
+    for _ in range(29):  # an hour of refreshes every two minutes, in this process or another
+        setup.clock.now += timedelta(minutes=2)
+        again = setup.monitor.refresh()
+        assert again.status is CodeStatus.LOGIN_NEEDED and "next try at" in (again.message or "")
+    assert setup.api.requests_made == sent
+    # The user pastes a new key: it is asked with at once.
+    other = ConsoleApi(setup.http, setup.server.base_url, KEY + "-new", "test")
+    ConsoleMonitor(setup.store, other, ConsoleSettings(), clock=setup.clock).refresh()
+    assert other.requests_made > 0
+    # The server forgave the old key: after the hour it is tried again, and works.
+    setup.server.set_admin_scenario("normal")
+    setup.clock.now += timedelta(minutes=2)
+    assert setup.monitor.refresh().status is CodeStatus.OK
+
+
 def test_server_trouble_is_an_error_with_the_last_figures(setup: Setup) -> None:
     setup.monitor.refresh()
     setup.server.set_admin_scenario("server_error")

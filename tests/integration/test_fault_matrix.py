@@ -78,7 +78,7 @@ BACKOFF_SCOPE = {
 }
 TABLES = ("window_snapshots", "kv", "backoff", "console_days", "console_snapshots")
 # What a failed poll may change in the database besides the back-off: bookkeeping, never figures.
-FAILURE_KEYS = {"code.last_attempt", "code.refused_token", "web.refused_session"}
+FAILURE_KEYS = {"code.last_attempt", "code.refused_token", "console.refused_key", "web.refused_session"}
 # claude.ai stays away at least a quarter of an hour after a 429 (web_monitor), an hour after a check.
 WEB_MIN_PAUSE = 900.0
 
@@ -823,7 +823,7 @@ CASES: tuple[Case, ...] = (
             CODE: Expect(
                 CodeStatus.LOGIN_NEEDED, ("refused this login: log in again with `claude`",), login=True
             ),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key was refused (HTTP 401)",)),
+            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key was refused (HTTP 401)",), login=True),
             WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),
@@ -832,7 +832,7 @@ CASES: tuple[Case, ...] = (
         queue(envelope(403, "permission_error", "OAuth token does not meet scope requirement user:profile")),
         {
             CODE: Expect(CodeStatus.LOGIN_NEEDED, ("lacks the user:profile scope",), login=True),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",)),
+            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
             WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),
@@ -851,7 +851,7 @@ CASES: tuple[Case, ...] = (
         queue(envelope(403, "permission_error", "We are unable to serve your request")),
         {
             CODE: Expect(CodeStatus.LOGIN_NEEDED, ("denied access to usage for this login",), login=True),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",)),
+            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
             WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
@@ -42,6 +43,8 @@ class ConsoleApi:
         self._http = http
         self._base = api_base.rstrip("/")
         self._admin_key = admin_key
+        # A one-way digest names the key in the database (a refused key is not resent) without storing it.
+        self.key_fingerprint = hashlib.sha256(admin_key.encode()).hexdigest()[:16]
         self.user_agent = f"claude-usage-tray/{app_version}"
         # Every HTTP request made, failed ones included: the poller's budget and the tests' witness.
         self.requests_made = 0
