@@ -180,7 +180,7 @@ def _window_gauge(item: WindowReport, now: datetime, tz: tzinfo) -> _Gauge:
         label=window.label,
         percent=window.utilization,
         projected=fc.projected_at_reset,
-        tail=reset_phrase(window.resets_at, now, tz),
+        tail=reset_phrase(window.resets_at, now, tz, window.utilization),
         pace=sentence(pace_phrase(item, tz)),
         alarm=fc.limit_at is not None or (fc.projected_at_reset or 0.0) > 100,
     )

@@ -914,9 +914,9 @@ CASES: tuple[Case, ...] = (
         "resets_at unparseable",
         with_figures(set_resets("in a while")),
         {
-            CODE: Expect(CodeStatus.OK, check=stored_reset(None, "Not started")),
+            CODE: Expect(CodeStatus.OK, check=stored_reset(None, "Reset time not given")),
             CONSOLE: Expect(CodeStatus.ERROR, ("cost report has a day without a readable date",)),
-            WEB: Expect(CodeStatus.OK, check=stored_reset(None, "Not started")),
+            WEB: Expect(CodeStatus.OK, check=stored_reset(None, "Reset time not given")),
         },
     ),
     Case(

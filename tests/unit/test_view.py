@@ -16,6 +16,7 @@ from tray_app.core.models import (
     UsageWindow,
     WindowReport,
 )
+from tray_app.core.report import reset_phrase
 from tray_app.core.view import ViewOptions, level_for, present
 from tray_app.core.viewmodel import Action, Badge, IconStyle, Level, ViewModel
 
@@ -209,3 +210,12 @@ def test_snooze_rows() -> None:
     ]
     past = NOW - timedelta(minutes=1)
     assert "    Snooze for 1 hour" in [row.text for row in view(report(five(10.0)), snoozed_until=past).menu]
+
+
+@pytest.mark.parametrize(
+    ("used", "phrase"),
+    [(0.0, "not started"), (0.4, "reset time not given"), (37.0, "reset time not given")],
+)
+def test_a_window_without_a_reset_time_is_not_started_only_when_unused(used: float, phrase: str) -> None:
+    # The server sends no reset time for a window nobody has used yet; one in use without it is odd.
+    assert reset_phrase(None, datetime(2026, 8, 4, 14, tzinfo=UTC), UTC, used) == phrase

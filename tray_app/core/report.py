@@ -249,10 +249,13 @@ def format_percent(value: float) -> str:
     return f"{value:.1f} %" if 0 < value < 1 else f"{value:.0f} %"
 
 
-def reset_phrase(resets_at: datetime | None, now: datetime, tz: tzinfo) -> str:
-    """'resets in 2 h 14 m (at 16:20)' today; 'resets Thu 19:00 (in 2 d 3 h)' further out."""
+def reset_phrase(resets_at: datetime | None, now: datetime, tz: tzinfo, used: float = 0.0) -> str:
+    """'resets in 2 h 14 m (at 16:20)' today; 'resets Thu 19:00 (in 2 d 3 h)' further out.
+
+    No reset time means a window not started yet, unless it is in use: then the server did not say.
+    """
     if resets_at is None:
-        return "not started"
+        return "not started" if used <= 0 else "reset time not given"
     local = resets_at.astimezone(tz)
     left = resets_at - now
     if left <= timedelta(0):
@@ -307,7 +310,8 @@ def render_text(report: CodeReport, now: datetime, tz: tzinfo) -> str:
     for item in report.windows:
         window = item.window
         percent = format_percent(window.utilization)
-        lines.append(f"{window.label:<{width}}  {percent:>6}  {reset_phrase(window.resets_at, now, tz)}")
+        reset = reset_phrase(window.resets_at, now, tz, window.utilization)
+        lines.append(f"{window.label:<{width}}  {percent:>6}  {reset}")
         lines.append(f"{'':<{width}}  {'':>6}  {pace_phrase(item, tz)}")
     if report.extra_usage is not None:
         lines.append(f"{'Extra usage':<{width}}  {'':>6}  {extra_usage_phrase(report.extra_usage)}")

@@ -107,7 +107,7 @@ def _threshold_alert(item: WindowReport, threshold: float, now: datetime, tz: tz
     window = item.window
     what = f"Claude {_name(item)} limit"
     title = f"{what} reached" if threshold >= 100 else f"{what}: {format_percent(window.utilization)} used"
-    body = f"{sentence(reset_phrase(window.resets_at, now, tz))}."
+    body = f"{sentence(reset_phrase(window.resets_at, now, tz, window.utilization))}."
     projected = item.forecast.projected_at_reset
     if threshold < 100 and projected is not None and projected > 100:
         body += f" On pace for {projected:.0f} % by then."

@@ -138,10 +138,10 @@ def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]
     if window.id == FIVE_HOUR:
         return [
             MenuRow(used),
-            MenuRow(f"    {sentence(reset_phrase(window.resets_at, now, tz))}"),
+            MenuRow(f"    {sentence(reset_phrase(window.resets_at, now, tz, window.utilization))}"),
             MenuRow(f"    {sentence(pace_phrase(item, tz))}"),
         ]
-    row = f"{used} · {reset_phrase(window.resets_at, now, tz)}"
+    row = f"{used} · {reset_phrase(window.resets_at, now, tz, window.utilization)}"
     projected = item.forecast.projected_at_reset
     if projected is not None and projected > 100:
         row += f" · projected {projected:.0f} %"
