@@ -1,6 +1,7 @@
 """Measure how long the tray icon takes to draw, uncached and through IconRenderer's cache.
 
-Run with the project's venv (the package is installed there): .venv/bin/python benchmarks/icon_render.py
+Run from the repository root (so this checkout's code is measured, not the copy installed in the venv):
+.venv/bin/python -m benchmarks.icon_render [--count 500]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
+from benchmarks.harness import machine_line
 from tray_app.core.viewmodel import Badge, IconSpec, IconStyle, Level
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
 
@@ -83,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.count < 1:
         parser.error("--count must be at least 1")
+    print(machine_line())
     run(args.count)
     return 0
 
