@@ -219,3 +219,12 @@ def test_snooze_rows() -> None:
 def test_a_window_without_a_reset_time_is_not_started_only_when_unused(used: float, phrase: str) -> None:
     # The server sends no reset time for a window nobody has used yet; one in use without it is odd.
     assert reset_phrase(None, datetime(2026, 8, 4, 14, tzinfo=UTC), UTC, used) == phrase
+
+
+def test_the_icon_changes_only_when_a_whole_percent_does() -> None:
+    # Tenths of a percent are invisible on a 16-64 px gauge; a spec that changed with them would redraw
+    # the tray icon after every poll.
+    first = view(report(five(44.2), weekly(41.3))).icon
+    assert view(report(five(44.4), weekly(40.8))).icon == first
+    assert (first.gauge, first.weekly) == (44.0, 41.0)
+    assert view(report(five(44.6), weekly(41.3))).icon != first

@@ -88,6 +88,12 @@ def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, opti
     return Badge.NONE
 
 
+def _drawable(utilization: float | None) -> float | None:
+    # A gauge is at most 64 px wide: whole percents are all it can show, and a spec that changes only
+    # in tenths would miss the icon cache and redraw the tray icon after every poll for nothing.
+    return None if utilization is None else float(round(utilization))
+
+
 def icon_spec(report: CodeReport, now: datetime, options: ViewOptions) -> IconSpec:
     """What the icon must show for this report."""
     primary = _primary(report)
@@ -97,8 +103,8 @@ def icon_spec(report: CodeReport, now: datetime, options: ViewOptions) -> IconSp
     utilization = None if shown is None else shown.window.utilization
     return IconSpec(
         percent=None if utilization is None else round(utilization),
-        gauge=utilization,
-        weekly=None if weekly is None or badge is Badge.LOGIN else weekly.window.utilization,
+        gauge=_drawable(utilization),
+        weekly=None if weekly is None or badge is Badge.LOGIN else _drawable(weekly.window.utilization),
         level=level_for(utilization or 0.0, options.thresholds),
         weekly_level=level_for(0.0 if weekly is None else weekly.window.utilization, options.thresholds),
         badge=badge,
@@ -264,7 +270,7 @@ def _console_icon(console: ConsoleReport | None, options: ViewOptions) -> IconSp
     shown = None if share is None else min(share, 100.0)
     return IconSpec(
         percent=None if shown is None or badge is Badge.LOGIN else round(shown),
-        gauge=shown,
+        gauge=_drawable(shown),
         weekly=None,
         level=level_for(shown or 0.0, options.thresholds),
         weekly_level=Level.LOW,
