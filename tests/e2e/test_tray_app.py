@@ -248,3 +248,16 @@ def test_a_broken_settings_file_and_a_read_only_database_are_named_in_the_menu(a
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT COUNT(*) FROM window_snapshots").fetchone() == stored
     db.close()
+
+
+def test_the_tray_does_not_load_the_gl_stack(app: App) -> None:
+    # GTK would map Mesa and LLVM (about 55 MiB resident) to pick a visual; a tray icon draws no GL.
+    proc = app.start()
+    find_docked_icon(app.desktop, proc.pid, timeout=20)
+    libraries = {
+        Path(line.split()[-1]).name for line in Path(f"/proc/{proc.pid}/maps").read_text().splitlines()
+    }
+    assert any(name.startswith("libgtk-3") for name in libraries)  # it is the GTK tray that was checked
+    assert not [name for name in libraries if name.startswith(("libLLVM", "libGLX_mesa", "libgallium"))]
+    proc.send_signal(signal.SIGTERM)
+    assert app.processes.wait(proc, timeout=15) == 0

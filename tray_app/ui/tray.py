@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,8 @@ class Tray:
     ) -> None:
         _use_private_temp_dir(temp_dir)
         self._temp_dir = temp_dir
-        import pystray
+        with _gtk_without_gl():
+            import pystray
 
         self._pystray = pystray
         self._renderer = renderer
@@ -140,6 +142,21 @@ class Tray:
         elif threading.current_thread() is threading.main_thread():
             for number in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(number, on_signal)
+
+
+@contextlib.contextmanager
+def _gtk_without_gl() -> Iterator[None]:
+    """GTK opens the GL stack (Mesa with LLVM, about 55 MiB resident) to pick a visual when it starts;
+    a tray icon draws nothing with GL. Off while pystray starts GTK, then gone from the environment so
+    that programs we open (an editor, a browser) keep theirs. A GDK_GL the user set is left alone."""
+    if not sys.platform.startswith("linux") or "GDK_GL" in os.environ:
+        yield
+        return
+    os.environ["GDK_GL"] = "disable"
+    try:
+        yield
+    finally:
+        os.environ.pop("GDK_GL", None)
 
 
 def _use_private_temp_dir(folder: Path) -> None:
