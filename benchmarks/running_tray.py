@@ -133,8 +133,8 @@ def startups(desktop: Desktop, processes: ChildProcesses, scratch: Path, runs: i
         f"RSS {compiling.rss:.1f} MiB (USS {compiling.uss:.1f})"
     )
     print(
-        f"first GTK program on the display (GTK loads Mesa's GL to choose visuals and leaves the answer "
-        f"on the root window): icon drawn after {cold.drawn:.2f} s, "
+        f"first GTK program on the display (where GTK would load Mesa's GL to choose visuals; the tray "
+        f"starts it with GL off): icon drawn after {cold.drawn:.2f} s, "
         f"RSS {cold.rss:.1f} MiB (USS {cold.uss:.1f})"
     )
     print(f"start-up over {runs} more runs (median, min-max):")
