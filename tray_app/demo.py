@@ -1284,7 +1284,9 @@ class DemoServer:
         port: int = 0,
         admin_scenario: str = "normal",
         web_scenario: str = "normal",
+        keep_requests: int | None = None,
     ) -> None:
+        """keep_requests bounds the requests remembered for requests() (None: all, as tests want)."""
         _check_scenario(scenario)
         _check_admin_scenario(admin_scenario)
         _check_web_scenario(web_scenario)
@@ -1313,7 +1315,8 @@ class DemoServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._queued: dict[str, collections.deque[DemoResponse]] = {}
-        self._recorded: list[RecordedRequest] = []
+        # The tray's --demo runs for days: there only the latest few are kept, or memory would grow.
+        self._recorded: collections.deque[RecordedRequest] = collections.deque(maxlen=keep_requests)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._usage_answers: dict[str, Callable[[], DemoResponse]] = {

@@ -25,6 +25,8 @@ from tray_app.store import Store
 _SEED_SPAN = timedelta(hours=1)
 _SEED_STEP = timedelta(minutes=2)
 _VIRTUAL_AT_START = 2 * 3600.0
+# What the demo server remembers of the requests it answered; nothing in the tray reads them.
+DEMO_REQUESTS_KEPT = 1000
 
 
 def _write_demo_login(folder: Path, now: float) -> None:
@@ -60,7 +62,7 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
     """Settings that point every part of the program at in-process demo servers; cleaned up after."""
     with tempfile.TemporaryDirectory(prefix="claude-usage-tray-demo-") as scratch:
         root = Path(scratch)
-        server = DemoServer("rising", speed=speed).start()
+        server = DemoServer("rising", speed=speed, keep_requests=DEMO_REQUESTS_KEPT).start()
         try:
             started_at = time.time()
             _write_demo_login(root / "claude", started_at)

@@ -1169,3 +1169,13 @@ def test_queued_answers_work_on_web_paths_too(server: DemoServer, http: requests
     server.queue(ORGS, DemoResponse(503, b"busy", (("Content-Type", "text/plain"),)))
     assert web(http, server, key=None).status_code == 503
     assert web(http, server).status_code == 200
+
+
+def test_a_long_running_demo_keeps_only_its_latest_requests(http: requests.Session) -> None:
+    # The tray's --demo runs for days with the server inside it: its request log must not grow for ever.
+    with DemoServer("full", keep_requests=5) as bounded:
+        for _ in range(12):
+            http.get(
+                bounded.base_url + "/api/oauth/usage", headers=auth(DemoServer.DEMO_ACCESS_TOKEN), timeout=5
+            )
+        assert len(bounded.requests()) == 5
