@@ -5,7 +5,8 @@ The database is filled through the program's own Store (one add_windows per simu
 windows each, polls back from now), so its layout is what a user's would be. Then, each the median of
 several runs:
 - open: Store.open, with its integrity check, as every start of the tray or a command does;
-- a poll's reads: the 24 h history of every window, which CodeMonitor reads after each fetch;
+- a poll's reads: the recent history of every window (RECENT_HISTORY), which CodeMonitor reads after
+  each fetch;
 - forecasts: tray_app.core.forecast for every window from those rows;
 - statusline: `python -m tray_app statusline` in a fresh process against that database.
 
@@ -30,10 +31,11 @@ from benchmarks.harness import REPO, machine_line, with_bytecode
 from tray_app.core.forecast import forecast
 from tray_app.core.models import CodeUsage, UsageWindow
 from tray_app.paths import ENV_HOME
+from tray_app.poller import RECENT_HISTORY
 from tray_app.store import Store
 
 WINDOWS = ("five_hour", "seven_day", "seven_day_fable")
-RECENT = timedelta(hours=24)  # what a poll reads: tray_app.poller.RECENT_HISTORY
+RECENT = RECENT_HISTORY  # what a poll reads first
 WEEK_OF_ROWS = len(WINDOWS) * 7 * 2880  # a week of 30 s polls
 
 
@@ -92,7 +94,8 @@ def measure(rows: int, now: datetime) -> str:
     per_window = len(histories[WINDOWS[0]])
     return (
         f"{rows:>9,} rows ({size:.0f} MiB, filled in {filled:.0f} s): open {opened:.0f} ms; "
-        f"a poll's 24 h reads {reads:.1f} ms ({len(WINDOWS)} x {per_window:,} rows); "
+        f"a poll's {RECENT.total_seconds() / 3600:g} h reads {reads:.1f} ms"
+        f" ({len(WINDOWS)} x {per_window:,} rows); "
         f"forecasts {predicted:.1f} ms; statusline {statusline:.0f} ms"
     )
 

@@ -46,7 +46,10 @@ BACKOFF_SCOPE = "code_usage"
 SHARED_FRESHNESS = timedelta(seconds=10)
 PROFILE_MAX_AGE = timedelta(hours=24)
 REFRESH_MARGIN = timedelta(minutes=5)
-RECENT_HISTORY = timedelta(hours=24)
+# The longest lookback of the forecast short of a day (see core.forecast.LOOKBACKS). Reading more first
+# changes no forecast: longer lookbacks only count when these have too few points, and then the second
+# pass below reads the whole period anyway. A poll reads a quarter of what a day would cost.
+RECENT_HISTORY = timedelta(hours=6)
 HISTORY_SPAN = timedelta(days=8)
 _LAST_ATTEMPT = "code.last_attempt"
 _REFUSED_TOKEN = "code.refused_token"
@@ -264,7 +267,7 @@ class CodeMonitor:
         account = None if known is None else known[1]
         if stored is None:
             return build_code_report(status, message, account, None, {}, self._min_span)
-        # A day of history is enough for almost every forecast; the rare window with too little
+        # Six hours of history are enough for almost every forecast; the rare window with too little
         # recent data gets its whole period read in a second pass, so a normal poll stays cheap.
         recent = {
             w.id: self._store.window_history(w.id, stored[0] - RECENT_HISTORY) for w in stored[1].windows
