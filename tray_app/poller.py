@@ -492,8 +492,8 @@ class Poller:
         if report.status is CodeStatus.RATE_LIMITED and self._monitor is not None:
             until = self._monitor.backoff_until()
             if until is not None:
-                # The shared back-off is kept in whole seconds, rounded down: waiting into the next second
-                # keeps the retry out of the server's Retry-After window.
+                # The database keeps whole seconds; a back-off whose fraction was dropped on the way (an
+                # older version wrote it) must not let the retry into the server's Retry-After window.
                 return max(timing.interval, math.floor(until.timestamp()) + 1 - self._wall())
         if report.status in (CodeStatus.OFFLINE, CodeStatus.ERROR, CodeStatus.RATE_LIMITED):
             self._failures += 1
