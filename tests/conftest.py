@@ -20,6 +20,13 @@ from .secret_scan import leaks_in_files, leaks_in_text, report
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Root reads and writes any file; without these two capabilities it is bound by file modes like any
+# user, so a command prefixed with this meets permissions as an ordinary user does.
+_DROP = "-dac_override,-dac_read_search"
+PLAIN_USER: tuple[str, ...] = (
+    ("setpriv", "--bounding-set", _DROP, "--inh-caps", _DROP) if os.geteuid() == 0 else ()
+)
+
 # Every secret the suite uses; test_secrets scans everything the program wrote for these.
 ACCESS_TOKEN = DemoServer.DEMO_ACCESS_TOKEN
 REFRESH_TOKEN = DemoServer.DEMO_REFRESH_TOKEN
@@ -99,9 +106,10 @@ class CliEnv:
         env.update(extra)
         return env
 
-    def run(self, *args: str, timeout: float = 60, **extra_env: str) -> CliResult:
+    def run(self, *args: str, timeout: float = 60, plain_user: bool = False, **extra_env: str) -> CliResult:
+        """plain_user: bound by file modes even as root (see PLAIN_USER)."""
         done = subprocess.run(
-            [sys.executable, "-m", "tray_app.cli", *args],
+            [*(PLAIN_USER if plain_user else ()), sys.executable, "-m", "tray_app.cli", *args],
             capture_output=True,
             text=True,
             timeout=timeout,

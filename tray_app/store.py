@@ -167,7 +167,10 @@ class Store:
         retention_days: int,
         problem: str | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        reading_only: bool = False,
     ) -> None:
+        """reading_only: connection is a read-only fallback, swapped for a writable one when possible."""
         self._conn = connection
         # Re-entrant: a write flushes, and a flush may reattach the file, all under one hold.
         self._lock = threading.RLock()
@@ -178,7 +181,7 @@ class Store:
         self._monotonic = monotonic
         self._identity = _identity(path) if connection is not None else None
         self._next_reopen = monotonic() + _REOPEN_INTERVAL_S
-        self._reading_only = False  # a read-only fallback connection, swapped for a real one when possible
+        self._reading_only = reading_only and connection is not None
 
     @classmethod
     def open(cls, path: Path, retention_days: int = 7) -> Store:
@@ -195,9 +198,7 @@ class Store:
             if reader is not None and not _writable(path):
                 problem = f"cannot save history to {path}: the file or its folder is read-only"
             logger.warning("%s; keeping new figures in memory", problem)
-            store = cls(reader, path, retention_days, problem=problem)
-            store._reading_only = reader is not None
-            return store
+            return cls(reader, path, retention_days, problem=problem, reading_only=True)
         return cls(connection, path, retention_days)
 
     @classmethod

@@ -5,7 +5,6 @@ refreshes on request, refuses a second instance and quits cleanly."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +19,7 @@ from tray_app.core.viewmodel import Level
 from tray_app.demo import DemoResponse, DemoServer
 from tray_app.ui.icon import LEVEL_COLORS
 
-from ..conftest import write_login
+from ..conftest import PLAIN_USER, write_login
 from .desktop import (
     ChildProcesses,
     Desktop,
@@ -79,15 +78,10 @@ class App:
         env.pop("PYSTRAY_BACKEND", None)  # the program picks its own backend (appindicator here)
         return env
 
-    def start(self, *args: str) -> subprocess.Popen[bytes]:
-        argv = [sys.executable, "-m", "tray_app.cli", "-v", "run", *args]
-        return self.processes.start(argv, env=self.env(), name="claude-usage-tray", cwd=REPO)
-
-    def start_as_plain_user(self) -> subprocess.Popen[bytes]:
-        """As start(), but bound by file modes: root's two capabilities that bypass them are dropped."""
-        drop = "-dac_override,-dac_read_search"
-        prefix = ["setpriv", "--bounding-set", drop, "--inh-caps", drop] if os.geteuid() == 0 else []
-        argv = [*prefix, sys.executable, "-m", "tray_app.cli", "-v", "run"]
+    def start(self, *args: str, plain_user: bool = False) -> subprocess.Popen[bytes]:
+        """plain_user: bound by file modes even as root (see PLAIN_USER)."""
+        prefix = PLAIN_USER if plain_user else ()
+        argv = [*prefix, sys.executable, "-m", "tray_app.cli", "-v", "run", *args]
         return self.processes.start(argv, env=self.env(), name="claude-usage-tray", cwd=REPO)
 
     def requests(self) -> int:
@@ -229,7 +223,7 @@ def test_a_broken_settings_file_and_a_read_only_database_are_named_in_the_menu(a
     database.chmod(0o400)
     app.home.chmod(0o500)
     try:
-        proc = app.start_as_plain_user()
+        proc = app.start(plain_user=True)
         find_docked_icon(app.desktop, proc.pid, timeout=20)
         item = find_indicator(app.desktop, proc.pid)
         wait_for_menu(app.desktop, item, lambda e: "Refresh now" in menu_labels(e), what="the menu")

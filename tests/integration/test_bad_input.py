@@ -32,35 +32,9 @@ from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 
-from ..conftest import ACCESS_TOKEN, REPO, CliEnv, CliResult
+from ..conftest import ACCESS_TOKEN, CliEnv, CliResult
 
-IS_ROOT = os.geteuid() == 0
-# Without these two capabilities root is bound by file modes like anyone else.
-PLAIN_USER = (
-    [
-        "setpriv",
-        "--bounding-set",
-        "-dac_override,-dac_read_search",
-        "--inh-caps",
-        "-dac_override,-dac_read_search",
-    ]
-    if IS_ROOT
-    else []
-)
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-def run_as_user(cli: CliEnv, *args: str) -> CliResult:
-    done = subprocess.run(
-        [*PLAIN_USER, sys.executable, "-m", "tray_app.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=cli.env(),
-        cwd=REPO,
-        check=False,
-    )
-    return CliResult(done.returncode, done.stdout, done.stderr)
 
 
 def rows_in(database: Path) -> list[tuple[object, ...]]:
@@ -127,7 +101,7 @@ def test_a_broken_login_file_keeps_the_stored_figures(
         }[damage]
         login.write_bytes(content)
 
-    result = run_as_user(cli, "status", "--json")
+    result = cli.run("status", "--json", plain_user=True)
 
     assert result.code == 3, result.stderr  # login needed
     report = result.json()["code"]
@@ -319,8 +293,8 @@ def test_a_read_only_database_is_shown_and_not_changed(cli: CliEnv) -> None:
     database.chmod(0o400)
     cli.home.chmod(0o500)  # no -wal or -shm can be made beside it either
     try:
-        result = run_as_user(cli, "status", "--json")
-        doctor = run_as_user(cli, "doctor")
+        result = cli.run("status", "--json", plain_user=True)
+        doctor = cli.run("doctor", plain_user=True)
     finally:
         cli.home.chmod(0o700)
     assert result.code == 0, result.stderr
