@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, tzinfo
 
+from tray_app.core.chart_model import ChartInput
 from tray_app.core.models import FIVE_HOUR, SEVEN_DAY
 from tray_app.poller import ConsoleSource, UsageSource
 from tray_app.store import Store
-from tray_app.ui.chart import ChartInput
 
 
 def chart_input(

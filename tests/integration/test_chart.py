@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -20,15 +20,22 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
+from tray_app.core.chart_layout import CHART_SIZE, ChartLayout
+from tray_app.core.chart_model import GAP_LIMITS, ChartInput
 from tray_app.core.models import Forecast, Snapshot
-from tray_app.ui.chart import (
-    CHART_SIZE,
-    CHART_THEMES,
-    GAP_LIMITS,
-    ChartInput,
-    ChartLayout,
-    chart_layout,
-    render_history_chart,
+from tray_app.ui.chart import chart_layout, render_history_chart
+from tray_app.ui.chart_theme import CHART_THEMES
+
+from ..chart_data import (
+    CLIMB_FORECAST,
+    EMPTY,
+    FIVE_HOUR_RESET,
+    NOW,
+    SLEEP,
+    UTC_RESETS,
+    WEEKLY_RESET,
+    chart_input,
+    every,
 )
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -38,116 +45,6 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 # colour, a missing line or a moved label changes far more pixels, by far more, than this allows.
 NOISE = 24  # a channel difference up to this is rounding, not a difference
 MAX_DIFFERING_PIXELS = 300
-
-NOW = datetime(2025, 11, 14, 15, 20, tzinfo=UTC)  # a Friday
-CET = timezone(timedelta(hours=1), "CET")
-UTC_RESETS = (datetime(2025, 11, 13, 21, 30, tzinfo=UTC), datetime(2025, 11, 14, 12, 0, tzinfo=UTC))
-FIVE_HOUR_RESET = datetime(2025, 11, 14, 17, 0, tzinfo=UTC)
-WEEKLY_RESET = datetime(2025, 11, 10, 9, 0, tzinfo=UTC)
-SLEEP = (datetime(2025, 11, 12, 18, 0, tzinfo=UTC), datetime(2025, 11, 13, 8, 30, tzinfo=UTC))
-
-
-def every(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:
-    at = start
-    while at <= end:
-        yield at
-        at += step
-
-
-def climb(progress: float, peak: float) -> float:
-    """Usage within a period: rises in bursts of work, never falls."""
-    wobble = 0.06 * math.sin(progress * 19) + 0.04 * math.sin(progress * 47)
-    return round(max(0.0, peak * (progress + wobble * progress)))
-
-
-def period(start: datetime, reset: datetime, upto: datetime, peak: float) -> list[Snapshot]:
-    points, highest = [], 0.0
-    length = (reset - start) / timedelta(hours=1)
-    for at in every(start, min(upto, reset - timedelta(minutes=5)), timedelta(minutes=5)):
-        highest = max(highest, climb((at - start) / timedelta(hours=1) / length, peak))
-        points.append(Snapshot(at, highest, reset))
-    return points
-
-
-def idle(start: datetime, end: datetime) -> list[Snapshot]:
-    return [Snapshot(at, 0.0, None) for at in every(start, end, timedelta(minutes=5))]
-
-
-def climbing_day() -> list[Snapshot]:
-    """Thursday evening's window, a quiet night, a heavy morning, and an afternoon heading past 100 %."""
-    thu = datetime(2025, 11, 13, tzinfo=UTC)
-    fri = datetime(2025, 11, 14, tzinfo=UTC)
-    return [
-        *idle(NOW - timedelta(hours=24), thu.replace(hour=16, minute=25)),
-        *period(thu.replace(hour=16, minute=30), UTC_RESETS[0], NOW, 47),
-        *idle(UTC_RESETS[0], fri.replace(hour=6, minute=55)),
-        *period(fri.replace(hour=7), UTC_RESETS[1], NOW, 86),
-        *period(UTC_RESETS[1], FIVE_HOUR_RESET, NOW, 115),
-    ]
-
-
-CLIMB_FORECAST = Forecast(
-    rate_per_hour=23.0, projected_at_reset=116.0, limit_at=datetime(2025, 11, 14, 16, 17, tzinfo=UTC)
-)
-
-
-def working(at: datetime) -> float:
-    """Share of an hour's work at a local time: weekdays 8-22 h, a little at weekends."""
-    local = at.astimezone(CET)
-    if not 8 <= local.hour < 22:
-        return 0.0
-    return 0.25 if local.weekday() >= 5 else 1.0
-
-
-def weekly_history() -> list[Snapshot]:
-    """Seven days of the weekly window: a reset on Monday, the laptop asleep on Wednesday night."""
-    points: list[Snapshot] = []
-    used = 48.0
-    step = timedelta(minutes=10)
-    pause = (datetime(2025, 11, 11, 13, 0, tzinfo=UTC), datetime(2025, 11, 11, 13, 50, tzinfo=UTC))
-    for at in every(NOW - timedelta(days=7), NOW, step):
-        reset = WEEKLY_RESET if at < WEEKLY_RESET else WEEKLY_RESET + timedelta(days=7)
-        if at >= WEEKLY_RESET and points and points[-1].resets_at == WEEKLY_RESET:
-            used = 0.0
-        used += working(at) * (0.14 + 0.06 * math.sin(at.timestamp() / 5000))
-        if SLEEP[0] < at < SLEEP[1] or pause[0] < at < pause[1]:
-            continue
-        points.append(Snapshot(at, round(used, 1), reset))
-    return points
-
-
-def console_days(upto: int = 14) -> list[tuple[date, Decimal]]:
-    costs = []
-    for day in range(1, upto + 1):
-        weekday = date(2025, 11, day).weekday()
-        base = 18 if weekday >= 5 else 74
-        costs.append((date(2025, 11, day), Decimal(base + (day * 37) % 29) + Decimal("0.45")))
-    # Today is only 15 h 20 min old.
-    costs[-1] = (costs[-1][0], Decimal("41.80"))
-    return costs
-
-
-def chart_input(
-    *,
-    five_hour: list[Snapshot] | None = None,
-    forecast: Forecast | None = CLIMB_FORECAST,
-    resets_at: datetime | None = FIVE_HOUR_RESET,
-    weekly: list[Snapshot] | None = None,
-    console: bool = False,
-) -> ChartInput:
-    return ChartInput(
-        now=NOW,
-        tz=CET,
-        five_hour=climbing_day() if five_hour is None else five_hour,
-        five_hour_forecast=forecast,
-        five_hour_resets_at=resets_at,
-        weekly=weekly_history() if weekly is None else weekly,
-        console_daily=console_days() if console else [],
-        console_projection=Decimal("2087.40") if console else None,
-    )
-
-
-EMPTY = ChartInput(NOW, CET, [], None, None, [], [], None)
 
 # name -> (input, span, theme)
 CASES: dict[str, tuple[Callable[[], ChartInput], str, str]] = {
@@ -358,18 +255,14 @@ def test_the_dark_theme_is_dark_and_the_light_theme_light(theme: str, dark: bool
 
 @pytest.mark.parametrize("span", ["24h", "7d"])
 def test_the_spend_panel_shows_only_with_console_data(span: str) -> None:
+    # Where the panels go is tests/unit/test_chart_model.py's; this is whether bars are painted there.
     theme = CHART_THEMES["light"]
-    without = chart_input()
-    layout = chart_layout(without, span)
-    assert layout.cost_box is None
-    assert layout.usage_box[3] > 0.85 * CHART_SIZE[1]  # the usage plot takes the whole height
-    image = render_history_chart(without, span, "light")
+    image = render_history_chart(chart_input(), span, "light")
     assert count(image, theme.bar, (0, 0, *CHART_SIZE), tolerance=20) == 0
 
     data = chart_input(console=True)
     layout = chart_layout(data, span)
     assert layout.cost_box is not None
-    assert layout.usage_box[3] < layout.cost_box[1]
     image = render_history_chart(data, span, "light")
     assert count(image, theme.bar, layout.cost_box, tolerance=20) > 2000
 
@@ -423,42 +316,15 @@ def test_the_month_end_projection_is_a_dashed_level_at_the_daily_pace_it_needs()
     )
 
 
-def test_time_labels_are_in_local_time() -> None:
-    ticks = {tick.at: tick.label for tick in chart_layout(chart_input(), "24h").time_ticks}
-    assert ticks[datetime(2025, 11, 14, 14, 0, tzinfo=UTC)] == "15:00"
-    assert ticks[datetime(2025, 11, 13, 23, 0, tzinfo=UTC)] == "Fri 14"  # local midnight names the day
-    in_utc = ChartInput(NOW, UTC, climbing_day(), CLIMB_FORECAST, FIVE_HOUR_RESET, [], [], None)
-    assert {t.at: t.label for t in chart_layout(in_utc, "24h").time_ticks}[
-        datetime(2025, 11, 14, 15, 0, tzinfo=UTC)
-    ] == "15:00"
-    days = [tick.label for tick in chart_layout(chart_input(), "7d").time_ticks]
-    assert days == ["Fri 7", "Sat 8", "Sun 9", "Mon 10", "Tue 11", "Wed 12", "Thu 13", "Fri 14"]
-
-
-@pytest.mark.parametrize(
-    ("resets_at", "span", "end"),
-    [
-        (FIVE_HOUR_RESET, "24h", FIVE_HOUR_RESET),  # runs on to the coming reset
-        (None, "24h", NOW),
-        (NOW - timedelta(minutes=1), "24h", NOW),
-        (FIVE_HOUR_RESET, "7d", NOW),
-    ],
-)
-def test_the_time_axis_ends_now_or_at_the_coming_reset(
-    resets_at: datetime | None, span: str, end: datetime
-) -> None:
-    layout = chart_layout(chart_input(resets_at=resets_at), span)
-    assert layout.time_axis.end == end
-    assert layout.time_axis.start == NOW - (timedelta(hours=24) if span == "24h" else timedelta(days=7))
-
-
-@pytest.mark.parametrize(("projected", "top"), [(None, 100.0), (116.0, 125.0), (300.0, 150.0)])
-def test_the_percent_axis_makes_room_for_a_projection_over_the_limit(
-    projected: float | None, top: float
-) -> None:
-    forecast = None if projected is None else Forecast(20.0, projected, None)
-    assert chart_layout(chart_input(forecast=forecast), "24h").percent_max == top
-    render_history_chart(chart_input(forecast=forecast), "24h", "light")  # a clipped projection still draws
+@pytest.mark.parametrize("projected", [116.0, 300.0])
+def test_a_projection_over_the_limit_ends_inside_the_plot(projected: float) -> None:
+    # The axis makes room up to 150 % (tests/unit/test_chart_model.py); a wilder one is clipped at the top.
+    data = chart_input(forecast=Forecast(20.0, projected, None))
+    image = render_history_chart(data, "24h", "light")
+    layout = chart_layout(data, "24h")
+    x, y = layout.time_axis.x(FIVE_HOUR_RESET), layout.y_of_percent(min(projected, layout.percent_max))
+    assert y >= layout.usage_box[1]
+    assert close(at(image, x, y), CHART_THEMES["light"].projection)
 
 
 @pytest.mark.parametrize(("span", "theme"), [("24h", "light"), ("7d", "dark")])

@@ -17,6 +17,7 @@ from tray_app.core.models import (
     Snapshot,
     WindowReport,
 )
+from tray_app.core.money import format_money as format_money  # re-exported: status, tray and rules
 from tray_app.core.timeparse import iso_utc
 
 if TYPE_CHECKING:  # only annotations: the statusline must not pay for importing Console mode
@@ -24,7 +25,6 @@ if TYPE_CHECKING:  # only annotations: the statusline must not pay for importing
 
 JSON_SCHEMA_VERSION = 1
 _CENT = Decimal("0.01")
-_CURRENCY_SIGNS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
 
 def build_code_report(
@@ -237,11 +237,6 @@ def format_age(delta: timedelta) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min ago"
     return f"{format_duration(delta)} ago"
-
-
-def format_money(amount: float, currency: str) -> str:
-    sign = _CURRENCY_SIGNS.get(currency)
-    return f"{sign}{amount:,.2f}" if sign else f"{amount:,.2f} {currency}"
 
 
 def format_percent(value: float) -> str:

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from PIL import Image, ImageDraw
 
 from tray_app.core.viewmodel import Badge, IconSpec, IconStyle, Level
+from tray_app.ui.paint import mix, snap
 
 __all__ = [
     "ICON_SIZE_DEFAULT",
@@ -172,24 +173,14 @@ def _check_size(size: int) -> None:
         raise ValueError(f"icon size must be at least 1 pixel, not {size}")
 
 
-def _snap(value: float) -> int:
-    # Round half up: the builtin's banker's rounding would make odd and even sizes lay out differently.
-    return math.floor(value + 0.5)
-
-
 def _rgba(rgb: _RGB) -> tuple[int, int, int, int]:
     return (*rgb, 255)
-
-
-def _mix(rgb: _RGB, base: _RGB, share: float) -> _RGB:
-    r, g, b = (_snap(c * share + d * (1 - share)) for c, d in zip(rgb, base, strict=True))
-    return (r, g, b)
 
 
 def _color_inks(spec: IconSpec) -> _Inks:
     level, weekly = LEVEL_COLORS[spec.level], LEVEL_COLORS[spec.weekly_level]
     figure = gauge = level
-    track, weekly_track = _mix(level, _TILE, _TRACK_MIX), _mix(weekly, _TILE, _TRACK_MIX)
+    track, weekly_track = mix(level, _TILE, _TRACK_MIX), mix(weekly, _TILE, _TRACK_MIX)
     if spec.badge in _GREYED or spec.badge in _NO_NUMBER:
         # Old or missing figures must never wear a live level colour.
         figure, gauge, weekly = _GREY_FIGURE, _GREY_FILL, _GREY_FILL
@@ -235,7 +226,7 @@ class _Pen:
 
     def px(self, units: float) -> int:
         """A layout position on the target pixel grid, so edges stay crisp at 64 and 44 px."""
-        return _snap(units * self._scale)
+        return snap(units * self._scale)
 
     def thickness(self, units: float) -> int:
         return max(1, self.px(units))
@@ -247,14 +238,14 @@ class _Pen:
         if x1 <= x0 or y1 <= y0:
             return
         s = _SUPERSAMPLE
-        box = (_snap(x0 * s), _snap(y0 * s), _snap(x1 * s) - 1, _snap(y1 * s) - 1)
+        box = (snap(x0 * s), snap(y0 * s), snap(x1 * s) - 1, snap(y1 * s) - 1)
         if box[2] < box[0] or box[3] < box[1]:
             return  # thinner than one supersampled pixel (a gauge at 0.1 %): nothing to draw
         self._draw.rectangle(box, fill=ink)
 
     def rounded(self, inset: float, radius: float, ink: _Ink) -> None:
         s = _SUPERSAMPLE
-        lo, hi = _snap(inset * s), _snap((self.size - inset) * s) - 1
+        lo, hi = snap(inset * s), snap((self.size - inset) * s) - 1
         self._draw.rounded_rectangle((lo, lo, hi, hi), radius=max(0.0, radius * s), fill=ink)
 
     def polygon(self, points: Sequence[_Point], ink: _Ink) -> None:
@@ -264,7 +255,7 @@ class _Pen:
     def ring(self, cx: float, cy: float, radius: float, width: float, ink: _Ink) -> None:
         s = _SUPERSAMPLE
         box = ((cx - radius) * s, (cy - radius) * s, (cx + radius) * s, (cy + radius) * s)
-        self._draw.ellipse(box, outline=ink, width=max(1, _snap(width * s)))
+        self._draw.ellipse(box, outline=ink, width=max(1, snap(width * s)))
 
     def bar(self, start: _Point, end: _Point, width: float, ink: _Ink) -> None:
         """A straight stroke with square ends from `start` to `end`."""
