@@ -264,14 +264,18 @@ def _validated(document: Mapping[str, Any], path: Path) -> tuple[dict[str, Any],
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, config_file: Path | None = None, *, read_file: bool = True
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+    *,
+    read_file: bool = True,
+    home: Path | None = None,
 ) -> Settings:
     """Defaults, then the config file, then the environment. Raises ConfigError with one clear line.
 
     read_file=False skips the file: the tray's way of starting on defaults when the file is broken.
     """
     env = os.environ if environ is None else environ
-    paths = default_paths(env)
+    paths = default_paths(env, home)
     if config_file is not None:
         paths = Paths(config_file, paths.database, paths.log_dir)
     document = _read_file(paths.config_file) if read_file else {}

@@ -26,15 +26,18 @@ class Paths:
         return self.database.parent / "credentials.json"
 
 
-def default_paths(environ: Mapping[str, str]) -> Paths:
-    """One folder when CLAUDE_USAGE_TRAY_HOME is set, else the platform's usual places."""
-    home = environ.get(ENV_HOME)
-    if home:
-        root = Path(home).expanduser()
+def default_paths(environ: Mapping[str, str], home: Path | None = None) -> Paths:
+    """One folder when CLAUDE_USAGE_TRAY_HOME is set, else the platform's usual places.
+
+    home: the user's home folder (Path.home() when not given).
+    """
+    own_folder = environ.get(ENV_HOME)
+    if own_folder:
+        root = Path(own_folder).expanduser()
         return Paths(root / "config.toml", root / "usage_history.db", root / "logs")
     return Paths(
         platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml",
         # The terminal monitor this app grew out of kept its history here; we share the file.
-        Path.home() / ".claude-usage" / "usage_history.db",
+        (home or Path.home()) / ".claude-usage" / "usage_history.db",
         platformdirs.user_log_path(APP_NAME, appauthor=False),
     )

@@ -12,10 +12,11 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
+from tray_app.clock import local_tz, utc_now
 from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import CodeReport, CodeStatus, ExtraUsage, WindowReport
 from tray_app.core.report import (
@@ -68,14 +69,6 @@ class WatchState:
     console: ConsoleReport | None
     web: WebReport | None
     notice: str | None = None
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _local_tz() -> tzinfo:
-    return datetime.now().astimezone().tzinfo or UTC
 
 
 def _cells(percent: float | None, width: int) -> int:
@@ -401,22 +394,25 @@ def run_watch(
     *,
     poll_every: float,
     tick: float = 1.0,
-    tz_factory: Callable[[], tzinfo] = _local_tz,
-    clock: Callable[[], datetime] = _utcnow,
+    tz_factory: Callable[[], tzinfo] = local_tz,
+    clock: Callable[[], datetime] = utc_now,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     terminal: Console | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
 ) -> int:
     """Show the dashboard full screen until Ctrl+C; returns the exit status (2 without Rich).
 
     Redraws every `tick` seconds, so countdowns move while the figures stand still; reloads with
     `load()` when `changed()` says the database changed; when `poll` is given (no tray is fetching),
-    calls it at start and then every `poll_every` seconds. terminal: Rich's Console on stdout by default.
+    calls it at start and then every `poll_every` seconds. terminal: Rich's Console on `stdout` (the
+    process's own by default); `stderr` gets the hint when Rich is missing.
     """
     try:
         from rich.console import Console
         from rich.live import Live
     except ImportError:
-        print(INSTALL_HINT, file=sys.stderr)
+        print(INSTALL_HINT, file=stderr or sys.stderr)
         return EXIT_NO_RICH
 
     def render(state: WatchState) -> RenderableType:
@@ -425,7 +421,9 @@ def run_watch(
     try:
         state = _attempt(load, WatchState(None, None, None), "read")
         next_poll = time.monotonic() if poll is not None else float("inf")
-        with Live(render(state), console=terminal or Console(), screen=True, auto_refresh=False) as live:
+        with Live(
+            render(state), console=terminal or Console(file=stdout), screen=True, auto_refresh=False
+        ) as live:
             while True:
                 if poll is not None and time.monotonic() >= next_poll:
                     state = _attempt(poll, state, "fetch")

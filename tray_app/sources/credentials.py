@@ -68,8 +68,9 @@ class ClaudeCredentialStore:
         platform: str = sys.platform,
         security_command: str = "security",
         environ: Mapping[str, str] | None = None,
+        home: Path | None = None,
     ) -> None:
-        self._dir = claude_config_dir or Path.home() / ".claude"
+        self._dir = claude_config_dir or (home or Path.home()) / ".claude"
         self._custom_dir = claude_config_dir is not None
         self._platform = platform
         self._security = security_command

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 
 ENV_BACKEND = "PYSTRAY_BACKEND"
@@ -30,9 +30,7 @@ def _typelib_available(namespace: str, version: str) -> bool:
     return True
 
 
-def detect_backend(
-    environ: MutableMapping[str, str] | None = None, platform: str = sys.platform
-) -> BackendChoice:
+def detect_backend(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> BackendChoice:
     """appindicator (StatusNotifierItem) if its typelib exists, else gtk (XEMBED), else xorg, warned."""
     env = os.environ if environ is None else environ
     if env.get(ENV_BACKEND):
