@@ -28,13 +28,14 @@ import tray_app.cli
 import tray_app.config
 import tray_app.console_monitor
 import tray_app.poller
+import tray_app.wiring.app
 from tray_app.config import Settings
 from tray_app.poller import PollTiming
 
 # Module globals the program reads each time it uses them, so replacing them here takes effect.
 _SPANS = (
-    (tray_app.cli, "SHARED_FRESHNESS"),
-    (tray_app.cli, "MIN_SPAN"),
+    (tray_app.wiring.app, "SHARED_FRESHNESS"),
+    (tray_app.wiring.app, "MIN_SPAN"),
     (tray_app.poller, "RECENT_HISTORY"),
     (tray_app.poller, "HISTORY_SPAN"),
     (tray_app.poller, "PROFILE_MAX_AGE"),
@@ -64,7 +65,7 @@ def compress(speed: float) -> None:
         )
 
     replacements: list[tuple[ModuleType, str, object]] = [
-        (tray_app.cli, "load_settings", scaled_settings),
+        (tray_app.wiring.app, "load_settings", scaled_settings),
         (tray_app.app, "PollTiming", scaled_timing),
     ]
     replacements += [(module, name, getattr(module, name) / speed) for module, name in _SPANS]

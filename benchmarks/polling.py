@@ -1,6 +1,6 @@
 """A simulated day of polling on a fake clock: requests per hour to each API, and CPU per poll cycle by part.
 
-The real Poller, CodeMonitor, ConsoleMonitor and WebMonitor, wired as tray_app.cli wires them for `run`
+The real Poller, CodeMonitor, ConsoleMonitor and WebMonitor, wired as tray_app.wiring wires them for `run`
 with the settings a user gets by default (plus an admin key and claude.ai switched on, so that every API
 is asked), poll a loopback DemoServer. Every one of them, and the server, reads one fake clock, which
 jumps to whenever the poller next wants to wake: a day takes seconds and the counts are exact.
@@ -147,7 +147,7 @@ def seed_day(store: Store, start: float) -> None:
 
 
 def build(home: Path, server: DemoServer, clock: FakeClock, meter: CpuMeter) -> Simulation:
-    """The parts tray_app.cli._environment and TrayApp.run build, each given the fake clock."""
+    """The parts tray_app.wiring builds for `run`, each given the fake clock."""
     write_account(home)
     env = account_env(home, server)
     settings: Settings = load_settings(env)

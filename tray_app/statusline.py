@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TextIO
 
+from tray_app.clock import Clock
 from tray_app.core.errors import ConfigError
 from tray_app.core.models import FIVE_HOUR, CodeReport, CodeStatus
 from tray_app.core.report import build_code_report
 from tray_app.core.statusline import check_template, render_statusline, statusline_fields
-from tray_app.paths import default_paths
+from tray_app.environment import Environment
 from tray_app.store import Store
+from tray_app.wiring.statusline import open_history
 
 
 def _claude_code_percent(stdin: TextIO) -> float | None:
@@ -43,28 +43,24 @@ def _report(store: Store, now: datetime) -> CodeReport | None:
     return build_code_report(CodeStatus.OK, None, None, stored, histories)
 
 
-def main(argv: Sequence[str], stdin: TextIO = sys.stdin) -> int:
+def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:
     parser = argparse.ArgumentParser(prog="claude-usage-tray statusline", description=__doc__.splitlines()[0])
     parser.add_argument("--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ...")
     args = parser.parse_args(argv)
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         if args.template is not None:
             check_template(args.template)  # a typo is reported before any work
     except ConfigError as exc:
-        print(f"claude-usage-tray: {exc}", file=sys.stderr)
+        print(f"claude-usage-tray: {exc}", file=env.stderr)
         return 2
-    # Only the database's place matters here, and only the environment can move it.
-    store = Store.open_readonly(default_paths(os.environ).database)
     report, mtd = None, None
-    if store is not None:
-        try:
+    with open_history(env) as store:
+        if store is not None:
             report = _report(store, now)
             month = f"{now:%Y-%m}"
             rows = [row for row in store.console_rows(now - timedelta(days=1)) if row[1] == month]
             mtd = rows[-1][2] if rows else None
-        finally:
-            store.close()
-    fields = statusline_fields(report, mtd, "USD", now, _claude_code_percent(stdin))
-    print(render_statusline(fields, args.template))
+    fields = statusline_fields(report, mtd, "USD", now, _claude_code_percent(env.stdin))
+    print(render_statusline(fields, args.template), file=env.stdout)
     return 0

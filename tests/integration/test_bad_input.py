@@ -22,15 +22,16 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.cli import _settings_for
 from tray_app.core.models import CodeStatus, UsageWindow
 from tray_app.core.view import ViewOptions, present
 from tray_app.demo import DemoServer
+from tray_app.environment import Environment
 from tray_app.poller import CodeMonitor
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
+from tray_app.wiring.app import settings_for
 
 from ..conftest import ACCESS_TOKEN, CliEnv, CliResult
 
@@ -187,16 +188,12 @@ def test_unknown_settings_are_named_and_the_rest_applies(cli: CliEnv) -> None:
     assert "unknown setting 'colour' ignored" in result.stderr
 
 
-def test_the_tray_starts_on_defaults_when_the_settings_file_is_broken(
-    cli: CliEnv, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_tray_starts_on_defaults_when_the_settings_file_is_broken(cli: CliEnv) -> None:
     # A tray started at login has no terminal to print to: it must start, and say why in its menu.
     cli.home.mkdir(parents=True)
     (cli.home / "config.toml").write_text("code_poll_seconds = 1\n")
-    for name, value in cli.env().items():
-        monkeypatch.setenv(name, value)
 
-    settings = _settings_for("run")
+    settings = settings_for("run", Environment(cli.env(), sys.platform, cli.home.parent / "user-home"))
 
     assert settings.code_poll_seconds == 30  # the default, not the refused value
     assert settings.file_problem is not None and "code_poll_seconds" in settings.file_problem
