@@ -13,8 +13,8 @@ PACKAGE = Path(__file__).resolve().parents[2] / "tray_app"
 # module prefix -> the only place (folder or file under tray_app/) allowed to import it
 CONFINED = {
     "requests": ("sources/",),
-    # Our history is store.py's alone; web_api.py reads the browser's own cookie database.
-    "sqlite3": ("store.py", "sources/web_api.py"),
+    # Our history is the store's alone; web_api.py reads the browser's own cookie database.
+    "sqlite3": ("store/", "sources/web_api.py"),
     "pystray": ("ui/",),
     "PIL": ("ui/",),
     "plyer": ("ui/notify.py",),
