@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tray_app.alert_settings import NotificationSettings, in_quiet_hours
-from tray_app.core.codec import rules_state_from_dict, rules_state_to_dict
 from tray_app.core.console import ConsoleReport
-from tray_app.core.errors import ShapeError
 from tray_app.core.models import CodeReport
 from tray_app.core.rules import Alert, RulesState, forget_old, step, step_console
-from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.store import Store
 
 logger = logging.getLogger(__name__)
-
-STATE_KEY = "alerts.state"
-ENABLED_KEY = "notifications.enabled"
-SNOOZE_KEY = "notifications.snoozed_until"
 
 
 def _utcnow() -> datetime:
@@ -40,21 +32,18 @@ class NotificationSwitch:
 
     @property
     def enabled(self) -> bool:
-        return self._store.get_value(ENABLED_KEY) != "off"
+        return self._store.switches.notifications_on()
 
     def set_enabled(self, enabled: bool) -> None:
-        self._store.set_value(ENABLED_KEY, "on" if enabled else "off", self._clock())
+        self._store.switches.set_notifications_on(enabled, self._clock())
 
     @property
     def snoozed_until(self) -> datetime | None:
-        value = self._store.get_value(SNOOZE_KEY)
-        if not value or not value.isdigit():
-            return None
-        until = from_epoch(int(value))
-        return until if until > self._clock() else None
+        until = self._store.switches.snoozed_until()
+        return until if until is not None and until > self._clock() else None
 
     def snooze(self, until: datetime | None) -> None:
-        self._store.set_value(SNOOZE_KEY, "" if until is None else str(to_epoch(until)), self._clock())
+        self._store.switches.set_snoozed_until(until, self._clock())
 
 
 def tomorrow_morning(now: datetime, tz: tzinfo) -> datetime:
@@ -84,14 +73,8 @@ class AlertCenter:
         self._state: RulesState | None = None
 
     def _load(self) -> RulesState:
-        raw = self._store.get_value(STATE_KEY)
-        if raw:
-            try:
-                return rules_state_from_dict(json.loads(raw))
-            except (ValueError, ShapeError) as exc:
-                # Losing the memory of fired alerts can repeat one notification; refusing to run is worse.
-                logger.warning("stored alert state unreadable (%s); starting afresh", exc)
-        return RulesState()
+        stored = self._store.alert_state.load()
+        return RulesState() if stored is None else stored
 
     def process(self, report: CodeReport) -> list[Alert]:
         """Step the rules with a fresh poll's report; returns the alerts that fired (delivered or muted)."""
@@ -121,7 +104,7 @@ class AlertCenter:
         state, alerts = rule(before, now, tz)
         state = forget_old(state, now)
         if state != before:
-            self._store.set_value(STATE_KEY, json.dumps(rules_state_to_dict(state)), now)
+            self._store.alert_state.save(state, now)
         self._state = state
         muted = self._muted(now, tz)
         for alert in alerts:

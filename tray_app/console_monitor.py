@@ -23,23 +23,19 @@ from tray_app.core.console_codec import lines_from_json, lines_to_json
 from tray_app.core.errors import AuthError, NetworkError, RateLimited, ServerError, ShapeError, UsageError
 from tray_app.core.models import CodeStatus
 from tray_app.core.report import format_age
-from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.core.state import CachedOrganization, CachedWorkspaces, Refusal
 from tray_app.sources.console_api import ConsoleApi
-from tray_app.store import Store
+from tray_app.store import BackoffScope, RefusalSource, Store
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_SCOPE = "console"
+BACKOFF_SCOPE = BackoffScope.CONSOLE
 # A day's figures are final once a full day has passed after it ended (late usage has arrived).
 SETTLED_AFTER = timedelta(days=1)
 # Users, workspaces and the Claude Code report change slowly (the last lags an hour anyway).
 SLOW_REFRESH = timedelta(hours=1)
-_ORGANIZATION = "console.organization"
-_WORKSPACES = "console.workspaces"
-_CLAUDE_CODE_AT = "console.claude_code_fetched_at"
 # A refused Admin API key (401/403) is not sent again for this long; a different key is tried at once.
 REFUSED_KEY_PAUSE = timedelta(hours=1)
-_REFUSED_KEY = "console.refused_key"
 
 
 def _utcnow() -> datetime:
@@ -89,7 +85,7 @@ class ConsoleMonitor:
     def refresh(self) -> ConsoleReport:
         """Fetch what may have changed (unless a shared back-off holds), then report the month."""
         now = self._clock()
-        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
         if backoff is not None and backoff.until > now:
             return self._report(
                 CodeStatus.RATE_LIMITED, f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC"
@@ -104,7 +100,7 @@ class ConsoleMonitor:
             self._refresh_claude_code(now)
         except UsageError as exc:
             return self._failure(exc, now)
-        self._store.clear_backoff(BACKOFF_SCOPE)
+        self._store.backoffs.clear(BACKOFF_SCOPE)
         report = self._report(CodeStatus.OK, None, updated_at=now)
         if report.figures is not None:
             figures = report.figures
@@ -116,26 +112,15 @@ class ConsoleMonitor:
         """The month from the cache alone: no network (start-up, `status --offline`)."""
         return self._report(CodeStatus.STALE, "figures from the database")
 
-    def _due(self, key: str, now: datetime) -> bool:
-        raw = self._store.get_value(key)
-        if raw is None:
-            return True
-        try:
-            stamp = json.loads(raw).get("fetched_at")
-        except (ValueError, AttributeError):
-            return True
-        return not isinstance(stamp, int) or now - from_epoch(stamp) >= SLOW_REFRESH
+    def _due(self, cached: CachedOrganization | CachedWorkspaces | None, now: datetime) -> bool:
+        return cached is None or cached.fetched_at is None or now - cached.fetched_at >= SLOW_REFRESH
 
     def _refresh_slow_parts(self, now: datetime) -> None:
-        if self._due(_ORGANIZATION, now):
-            org = self._api.organization()
-            value = {"id": org.id, "name": org.name, "fetched_at": to_epoch(now)}
-            self._store.set_value(_ORGANIZATION, json.dumps(value), now)
-        if self._due(_WORKSPACES, now):
-            workspaces = [{"id": w.id, "name": w.name} for w in self._api.workspaces()]
-            self._store.set_value(
-                _WORKSPACES, json.dumps({"items": workspaces, "fetched_at": to_epoch(now)}), now
-            )
+        cache = self._store.console_cache
+        if self._due(cache.organization(), now):
+            cache.set_organization(CachedOrganization(self._api.organization(), now), now)
+        if self._due(cache.workspaces(), now):
+            cache.set_workspaces(CachedWorkspaces(tuple(self._api.workspaces()), now), now)
 
     def _unsettled_from(self, kind: str, now: datetime) -> date:
         """The first day of the month whose cached rows may still change."""
@@ -162,24 +147,24 @@ class ConsoleMonitor:
     def _refresh_claude_code(self, now: datetime) -> None:
         if self.my_email is None:
             return  # nobody to look up: the report is per user
-        raw = self._store.get_value(_CLAUDE_CODE_AT)
-        if raw and raw.isdigit() and now - from_epoch(int(raw)) < SLOW_REFRESH:
+        fetched_at = self._store.console_cache.claude_code_fetched_at()
+        if fetched_at is not None and now - fetched_at < SLOW_REFRESH:
             return
         today = now.astimezone(UTC).date()
         for day in _days(self._unsettled_from("claude_code", now), today):
             self._store.save_console_days("claude_code", _by_day(self._api.claude_code_day(day), [day]), now)
-        self._store.set_value(_CLAUDE_CODE_AT, str(to_epoch(now)), now)
+        self._store.console_cache.set_claude_code_fetched_at(now)
 
     def _failure(self, exc: UsageError, now: datetime) -> ConsoleReport:
         # A 429, or a 5xx that says when to come back, pauses every process the same way.
         if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
-            backoff = next_backoff(self._store.get_backoff(BACKOFF_SCOPE), exc.retry_after, str(exc), now)
-            self._store.set_backoff(BACKOFF_SCOPE, backoff)
+            backoff = next_backoff(self._store.backoffs.get(BACKOFF_SCOPE), exc.retry_after, str(exc), now)
+            self._store.backoffs.set(BACKOFF_SCOPE, backoff)
             return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {backoff.until:%H:%M} UTC")
         if isinstance(exc, AuthError):
             # Shared through the database, like a back-off: no process resends the refused key for a while.
-            record = f"{self._api.key_fingerprint}:{to_epoch(now)}:{exc}"
-            self._store.set_value(_REFUSED_KEY, record, now)
+            refusal = Refusal(self._api.key_fingerprint, str(exc), now)
+            self._store.refusals.set(RefusalSource.CONSOLE_KEY, refusal, now)
             return self._report(CodeStatus.LOGIN_NEEDED, str(exc))
         if isinstance(exc, NetworkError):
             return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
@@ -189,12 +174,11 @@ class ConsoleMonitor:
 
     def _refused_until(self, now: datetime) -> tuple[datetime, str] | None:
         """When this key, refused lately, may be tried again, and why it was refused; None: try it now."""
-        fingerprint, _, rest = (self._store.get_value(_REFUSED_KEY) or "").partition(":")
-        at, _, message = rest.partition(":")
-        if fingerprint != self._api.key_fingerprint or not at.isdigit():
+        refused = self._store.refusals.get(RefusalSource.CONSOLE_KEY)
+        if refused is None or refused.fingerprint != self._api.key_fingerprint or refused.at is None:
             return None
-        until = from_epoch(int(at)) + REFUSED_KEY_PAUSE
-        return (until, message) if now < until else None
+        until = refused.at + REFUSED_KEY_PAUSE
+        return (until, refused.reason) if now < until else None
 
     def _cached(self, kind: str, first: date) -> list[object]:
         rows: list[object] = []
@@ -208,19 +192,12 @@ class ConsoleMonitor:
         return rows
 
     def _workspaces(self) -> list[Workspace]:
-        raw = self._store.get_value(_WORKSPACES)
-        try:
-            items = json.loads(raw)["items"] if raw else []
-            return [Workspace(str(w["id"]), str(w["name"]), False) for w in items]
-        except (ValueError, KeyError, TypeError):
-            return []
+        cached = self._store.console_cache.workspaces()
+        return [] if cached is None else list(cached.workspaces)
 
     def _organization(self) -> str | None:
-        raw = self._store.get_value(_ORGANIZATION)
-        try:
-            return str(json.loads(raw)["name"]) if raw else None
-        except (ValueError, KeyError, TypeError):
-            return None
+        cached = self._store.console_cache.organization()
+        return None if cached is None else cached.organization.name
 
     def _report(
         self, status: CodeStatus, message: str | None, updated_at: datetime | None = None

@@ -32,16 +32,16 @@ from tray_app.core.models import (
 )
 from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
-from tray_app.core.timeparse import from_epoch, to_epoch
+from tray_app.core.state import Refusal
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
-from tray_app.store import Store
+from tray_app.store import BackoffScope, RefusalSource, Store
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_SCOPE = "code_usage"
+BACKOFF_SCOPE = BackoffScope.CODE
 # Another process (a second `status`, the tray) fetched this recently: share its answer.
 SHARED_FRESHNESS = timedelta(seconds=10)
 PROFILE_MAX_AGE = timedelta(hours=24)
@@ -51,8 +51,6 @@ REFRESH_MARGIN = timedelta(minutes=5)
 # pass below reads the whole period anyway. A poll reads a quarter of what a day would cost.
 RECENT_HISTORY = timedelta(hours=6)
 HISTORY_SPAN = timedelta(days=8)
-_LAST_ATTEMPT = "code.last_attempt"
-_REFUSED_TOKEN = "code.refused_token"
 _AUTH_MESSAGES = {
     AuthKind.SCOPE: "this login lacks the user:profile scope: log in again with `claude`",
     AuthKind.EXPIRED: "expired: run `claude` to refresh the login",
@@ -106,7 +104,7 @@ class CodeMonitor:
 
     def backoff_until(self) -> datetime | None:
         """When the shared back-off ends, if one is in force."""
-        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
         return None if backoff is None or backoff.until <= self._clock() else backoff.until
 
     def poll(self, force: bool = False) -> CodeReport:
@@ -123,14 +121,14 @@ class CodeMonitor:
             return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
         except AuthError as exc:
             return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
-        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
         if backoff is not None and backoff.until > now:
             wait = f"next try at {backoff.until:%H:%M:%S} UTC"
             return self._failure(CodeStatus.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
         fresh = stored is not None and now - stored[0] < self._shared_freshness
         if not force and fresh and self._recently_attempted(now):
             return self._report(CodeStatus.OK, None, stored)
-        self._store.set_value(_LAST_ATTEMPT, str(to_epoch(now)), now)
+        self._store.code_cache.set_last_attempt(now)
         try:
             return self._fetch(loaded, now, None if stored is None else stored[1])
         except UsageError as exc:
@@ -145,8 +143,8 @@ class CodeMonitor:
                 else "this Claude Code login cannot read usage (no user:profile scope)"
             )
             raise AuthError(AuthKind.SCOPE, f"{hint}: log in again with `claude`")
-        refused = self._store.get_value(_REFUSED_TOKEN)
-        fingerprint, _, kind = (refused or "").partition(":")
+        refused = self._store.refusals.get(RefusalSource.CODE_TOKEN) or Refusal("")
+        fingerprint, kind = refused.fingerprint, refused.reason
         retry_by_refresh = kind == AuthKind.EXPIRED and self._token_endpoint is not None
         if fingerprint == _fingerprint(creds.access_token) and kind in set(AuthKind) and not retry_by_refresh:
             raise AuthError(AuthKind(kind), _AUTH_MESSAGES[AuthKind(kind)])
@@ -154,8 +152,8 @@ class CodeMonitor:
             raise AuthError(AuthKind.EXPIRED, "expired: run `claude` to refresh the login")
 
     def _recently_attempted(self, now: datetime) -> bool:
-        value = self._store.get_value(_LAST_ATTEMPT)
-        return value is not None and value.isdigit() and now - from_epoch(int(value)) < self._shared_freshness
+        attempted = self._store.code_cache.last_attempt()
+        return attempted is not None and now - attempted < self._shared_freshness
 
     def _fetch(self, loaded: LoadedCredentials, now: datetime, last_good: CodeUsage | None) -> CodeReport:
         if self._token_endpoint is not None and expires_soon(loaded.credentials, now, REFRESH_MARGIN):
@@ -171,7 +169,7 @@ class CodeMonitor:
         fetched_at = self._clock()
         self._store.add_windows(fetched_at, usage.windows)
         self._store.save_code_usage(fetched_at, usage)
-        self._store.clear_backoff(BACKOFF_SCOPE)
+        self._store.backoffs.clear(BACKOFF_SCOPE)
         self._refresh_profile(loaded, fetched_at)
         self._store.prune(fetched_at)
         return self._report(CodeStatus.OK, None, (fetched_at, usage))
@@ -224,7 +222,7 @@ class CodeMonitor:
             # A refused token stays refused: remember it (as a digest) so no process resends it;
             # a new token written by Claude Code is tried at once.
             fingerprint = _fingerprint(loaded.credentials.access_token)
-            self._store.set_value(_REFUSED_TOKEN, f"{fingerprint}:{exc.kind.value}", now)
+            self._store.refusals.set(RefusalSource.CODE_TOKEN, Refusal(fingerprint, exc.kind.value), now)
             return self._failure(CodeStatus.LOGIN_NEEDED, _AUTH_MESSAGES[exc.kind], stored, now)
         if isinstance(exc, ServerError) and exc.retry_after is not None:
             return self._rate_limited(exc.retry_after, str(exc), stored, now)
@@ -236,8 +234,8 @@ class CodeMonitor:
     def _rate_limited(
         self, retry_after: float | None, reason: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
     ) -> CodeReport:
-        backoff = next_backoff(self._store.get_backoff(BACKOFF_SCOPE), retry_after, reason, now)
-        self._store.set_backoff(BACKOFF_SCOPE, backoff)
+        backoff = next_backoff(self._store.backoffs.get(BACKOFF_SCOPE), retry_after, reason, now)
+        self._store.backoffs.set(BACKOFF_SCOPE, backoff)
         pause = (backoff.until - now).total_seconds()
         logger.warning("%s; pausing %d s (strike %d)", reason, pause, backoff.strikes)
         return self._failure(

@@ -7,7 +7,6 @@ plain words and the session is left alone for at least an hour, never retried in
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,19 +22,17 @@ from tray_app.core.errors import (
 from tray_app.core.models import Backoff, CodeReport, CodeStatus
 from tray_app.core.parse import reject_empty_answer
 from tray_app.core.report import format_age
-from tray_app.core.web import Overage, Prepaid
+from tray_app.core.state import Refusal, WebLast
 from tray_app.core.web_report import WebReport
 from tray_app.poller import CodeMonitor
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.web_api import CookieSearch, SessionCookie
-from tray_app.store import Store
+from tray_app.store import BackoffScope, RefusalSource, Store
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_SCOPE = "web"
+BACKOFF_SCOPE = BackoffScope.WEB
 CHALLENGE_PAUSE = timedelta(hours=1)
-_LAST = "web.last"
-_REFUSED = "web.refused_session"
 
 
 def _utcnow() -> datetime:
@@ -86,12 +83,12 @@ class WebMonitor:
         return self.last
 
     def backoff_until(self) -> datetime | None:
-        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
         return None if backoff is None or backoff.until <= self._clock() else backoff.until
 
     def _refresh(self) -> WebReport:
         now = self._clock()
-        backoff = self._store.get_backoff(BACKOFF_SCOPE)
+        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
         if backoff is not None and backoff.until > now:
             return self._report(
                 CodeStatus.BLOCKED if "browser check" in backoff.reason else CodeStatus.RATE_LIMITED,
@@ -117,7 +114,8 @@ class WebMonitor:
         cookie = search.found
         if cookie is None:
             return None
-        if self._store.get_value(_REFUSED) == _fingerprint(cookie.value):
+        refused = self._store.refusals.get(RefusalSource.WEB_SESSION)
+        if refused is not None and refused.fingerprint == _fingerprint(cookie.value):
             return None  # the same session claude.ai already refused: wait for a new login
         self._cookie = cookie
         self._client = self._client_for(cookie.value)
@@ -135,15 +133,9 @@ class WebMonitor:
             usage = reject_empty_answer(client.usage(org.uuid), None if last_good is None else last_good[1])
             self._store.add_windows(now, usage.windows)
             self._store.save_code_usage(now, usage)
-        last = {
-            "organization": org.name,
-            "browser": None if self._cookie is None else self._cookie.browser,
-            "overage": None if overage is None else vars(overage),
-            "prepaid": None if prepaid is None else vars(prepaid),
-            "fetched_at": int(now.timestamp()),
-        }
-        self._store.set_value(_LAST, json.dumps(last), now)
-        self._store.clear_backoff(BACKOFF_SCOPE)
+        browser = None if self._cookie is None else self._cookie.browser
+        self._store.web_cache.set_last(WebLast(org.name, browser, overage, prepaid, now), now)
+        self._store.backoffs.clear(BACKOFF_SCOPE)
         return self._report(CodeStatus.OK, None)
 
     def _failure(self, exc: UsageError, now: datetime) -> WebReport:
@@ -152,12 +144,13 @@ class WebMonitor:
             # Whole seconds are stored: round up so the pause is never a moment short of the hour.
             until = (now + CHALLENGE_PAUSE + timedelta(seconds=1)).replace(microsecond=0)
             reason = "claude.ai is asking for a browser check; showing Claude Code figures only"
-            self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, reason, 1))
+            self._store.backoffs.set(BACKOFF_SCOPE, Backoff(until, reason, 1))
             logger.warning("claude.ai answered with a Cloudflare browser check; pausing until %s", until)
             return self._report(CodeStatus.BLOCKED, f"{reason}; next try at {until:%H:%M} UTC")
         if isinstance(exc, AuthError):
             if self._cookie is not None:
-                self._store.set_value(_REFUSED, _fingerprint(self._cookie.value), now)
+                refusal = Refusal(_fingerprint(self._cookie.value))
+                self._store.refusals.set(RefusalSource.WEB_SESSION, refusal, now)
             self._client = None
             if self._cookie is not None and self._cookie.browser == "config file":
                 advice = "paste a new web.session_key into the settings"
@@ -167,7 +160,7 @@ class WebMonitor:
         if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
             # A 429, or a 503 that says when to come back: every process stays away at least that long.
             until = now + timedelta(seconds=max(exc.retry_after or 0, CHALLENGE_PAUSE.total_seconds() / 4))
-            self._store.set_backoff(BACKOFF_SCOPE, Backoff(until, str(exc), 1))
+            self._store.backoffs.set(BACKOFF_SCOPE, Backoff(until, str(exc), 1))
             return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {until:%H:%M} UTC")
         if isinstance(exc, NetworkError):
             return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
@@ -175,12 +168,8 @@ class WebMonitor:
         return self._report(CodeStatus.ERROR, str(exc))
 
     def _report(self, status: CodeStatus, message: str | None) -> WebReport:
-        raw = self._store.get_value(_LAST)
-        try:
-            last = json.loads(raw) if raw else None
-        except ValueError:
-            last = None
-        if not isinstance(last, dict):
+        last = self._store.web_cache.last()
+        if last is None:
             return WebReport(
                 status,
                 message,
@@ -190,19 +179,16 @@ class WebMonitor:
                 None,
                 None,
             )
-        fetched = datetime.fromtimestamp(int(last.get("fetched_at", 0)), UTC)
         if status is not CodeStatus.OK:
-            message = f"{message} (showing figures from {format_age(self._clock() - fetched)})"
-        overage = last.get("overage")
-        prepaid = last.get("prepaid")
+            message = f"{message} (showing figures from {format_age(self._clock() - last.fetched_at)})"
         return WebReport(
             status=status,
             message=message,
-            browser=last.get("browser"),
-            organization=last.get("organization"),
-            overage=Overage(**overage) if isinstance(overage, dict) else None,
-            prepaid=Prepaid(**prepaid) if isinstance(prepaid, dict) else None,
-            updated_at=fetched,
+            browser=last.browser,
+            organization=last.organization,
+            overage=last.overage,
+            prepaid=last.prepaid,
+            updated_at=last.fetched_at,
         )
 
 
@@ -242,9 +228,6 @@ class LastWebReport:
         return self._web.stored_report()
 
 
-ENABLED_KEY = "web.enabled"
-
-
 class WebSwitch:
     """On/off for the claude.ai session: the menu's choice (kept in the database) over the config's."""
 
@@ -254,11 +237,11 @@ class WebSwitch:
 
     @property
     def enabled(self) -> bool:
-        chosen = self._store.get_value(ENABLED_KEY)
-        return self._configured if chosen is None else chosen == "on"
+        chosen = self._store.switches.web_session_on()
+        return self._configured if chosen is None else chosen
 
     def set(self, enabled: bool, now: datetime) -> None:
-        self._store.set_value(ENABLED_KEY, "on" if enabled else "off", now)
+        self._store.switches.set_web_session_on(enabled, now)
 
 
 class SwitchedWeb:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from tray_app.alert_settings import NotificationSettings, parse_notification_settings
-from tray_app.alerts import STATE_KEY, AlertCenter, NotificationSwitch, tomorrow_morning
+from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
 from tray_app.core.models import CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
 from tray_app.store import Store
+
+from .store_helpers import put_values
 
 NOW = datetime(2026, 8, 4, 14, 0, tzinfo=UTC)
 RESET = datetime(2026, 8, 4, 16, 20, tzinfo=UTC)
@@ -108,7 +110,7 @@ def test_a_failing_delivery_never_reaches_the_poller(store: Store) -> None:
 
 
 def test_unreadable_stored_state_starts_afresh(store: Store) -> None:
-    store.set_value(STATE_KEY, "{not json", NOW)
+    put_values(store.path, {"alerts.state": "{not json"})  # damaged, or written by another version
     outbox = Outbox()
     center(store, outbox).process(report(60.0))
     assert [title for title, _ in outbox.sent] == ["Claude 5-hour limit: 60 % used"]

@@ -222,7 +222,7 @@ def test_429_backoff_is_stored_and_honoured(
     assert limited.status is CodeStatus.RATE_LIMITED
     assert "showing figures from 1 min ago" in (limited.message or "")
     assert window_ids(limited) == ["five_hour", "seven_day", "seven_day_fable"]  # last good kept
-    backoff = store.get_backoff(BACKOFF_SCOPE)
+    backoff = store.backoffs.get(BACKOFF_SCOPE)
     assert backoff is not None and backoff.strikes == 1
     assert backoff.until == pytest.approx(clock() + timedelta(seconds=300), abs=timedelta(seconds=2))
     server.set_scenario("full")
@@ -232,7 +232,7 @@ def test_429_backoff_is_stored_and_honoured(
     assert len(server.requests(USAGE)) == before  # nothing sent inside the back-off
     clock.offset = timedelta(minutes=7)
     assert monitor.poll().status is CodeStatus.OK
-    assert store.get_backoff(BACKOFF_SCOPE) is None
+    assert store.backoffs.get(BACKOFF_SCOPE) is None
 
 
 def test_retry_after_zero_still_pauses_and_escalates(
@@ -244,7 +244,7 @@ def test_retry_after_zero_still_pauses_and_escalates(
     pauses = []
     for _ in range(3):
         monitor.poll()
-        backoff = store.get_backoff(BACKOFF_SCOPE)
+        backoff = store.backoffs.get(BACKOFF_SCOPE)
         assert backoff is not None
         pauses.append(round((backoff.until - clock()).total_seconds()))
         clock.offset = backoff.until - datetime.now(UTC) + timedelta(seconds=1)
@@ -257,7 +257,7 @@ def test_503_retry_after_is_a_shared_pause(
     server.queue(USAGE, DemoResponse(503, b'{"error": {"message": "busy"}}', (("Retry-After", "90"),)))
     report = make_monitor().poll()
     assert report.status is CodeStatus.RATE_LIMITED
-    assert store.get_backoff(BACKOFF_SCOPE) is not None
+    assert store.backoffs.get(BACKOFF_SCOPE) is not None
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ def test_rate_limit_is_shared_and_keeps_the_figures(setup: Setup) -> None:
     limited = setup.monitor.refresh()
     assert limited.status is CodeStatus.RATE_LIMITED and limited.figures is not None
     assert "showing figures from 2 min ago" in (limited.message or "")
-    backoff = setup.store.get_backoff(BACKOFF_SCOPE)
+    backoff = setup.store.backoffs.get(BACKOFF_SCOPE)
     assert backoff is not None and backoff.until == setup.clock.now + timedelta(seconds=60)
     setup.server.set_admin_scenario("normal")
     before = setup.api.requests_made

@@ -262,7 +262,7 @@ class Rig:
         return "\n".join(row.text for row in self.views[-1].menu)
 
     def backoff_seconds(self) -> float | None:
-        backoff = self.store.get_backoff(BACKOFF_SCOPE[self.source])
+        backoff = self.store.backoffs.get(BACKOFF_SCOPE[self.source])
         return None if backoff is None else (backoff.until - self.clock()).total_seconds()
 
     def sent(self) -> int:

@@ -76,7 +76,7 @@ def test_cloudflare_check_is_not_a_logout_and_is_not_retried_for_an_hour(web: We
         "claude.ai is asking for a browser check; showing Claude Code figures only"
     )
     assert "log in" not in report.message and report.prepaid is not None  # last good figures kept
-    backoff = web.store.get_backoff(BACKOFF_SCOPE)
+    backoff = web.store.backoffs.get(BACKOFF_SCOPE)
     assert backoff is not None and backoff.until - web.clock.now >= timedelta(hours=1)
     sent = web.web_requests()
     web.server.set_web_scenario("normal")
