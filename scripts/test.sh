@@ -9,6 +9,10 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== actionlint"
+# The CI workflow; shellcheck and pyflakes off so that the verdict is the same on every machine,
+# whether or not they happen to be installed.
+.venv/bin/actionlint -shellcheck= -pyflakes=
 echo "== pytest"
 # A private session bus for the whole run, so nothing reaches (or autolaunches) a desktop's own bus.
 if command -v dbus-run-session >/dev/null 2>&1; then

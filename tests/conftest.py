@@ -21,10 +21,13 @@ from .secret_scan import leaks_in_files, leaks_in_text, report
 REPO = Path(__file__).resolve().parent.parent
 
 # Root reads and writes any file; without these two capabilities it is bound by file modes like any
-# user, so a command prefixed with this meets permissions as an ordinary user does.
+# user, so a command prefixed with this meets permissions as an ordinary user does. (Windows has no
+# geteuid and no such modes.)
 _DROP = "-dac_override,-dac_read_search"
 PLAIN_USER: tuple[str, ...] = (
-    ("setpriv", "--bounding-set", _DROP, "--inh-caps", _DROP) if os.geteuid() == 0 else ()
+    ("setpriv", "--bounding-set", _DROP, "--inh-caps", _DROP)
+    if sys.platform != "win32" and os.geteuid() == 0
+    else ()
 )
 
 # Every secret the suite uses; test_secrets scans everything the program wrote for these.

@@ -21,7 +21,7 @@ def open_path(path: Path) -> None:
     """Show a file or folder in the system's default application."""
     try:
         if sys.platform == "win32":
-            os.startfile(path)  # type: ignore[attr-defined]  # noqa: S606 - Windows only
+            os.startfile(path)  # noqa: S606 - Windows only
             return
         opener = "open" if sys.platform == "darwin" else "xdg-open"
         subprocess.Popen(

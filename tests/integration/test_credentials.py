@@ -10,6 +10,7 @@ import binascii
 import json
 import os
 import stat
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from ..conftest import ACCESS_TOKEN, write_login
 
 def fake_security(tmp_path: Path, answers: dict[str, tuple[int, str]]) -> tuple[Path, Path]:
     """A `security` that logs its arguments and answers per service name: (exit code, stdout)."""
+    if sys.platform == "win32":
+        pytest.skip("the stand-in `security` is a script with a #! line (the Keychain is macOS's anyway)")
     log = tmp_path / "security.log"
     script = tmp_path / "security"
     script.write_text(
@@ -67,7 +70,9 @@ def test_bad_files_give_one_clear_message(tmp_path: Path, content: bytes, words:
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+@pytest.mark.skipif(
+    sys.platform == "win32" or os.geteuid() == 0, reason="root reads any file; Windows has no mode 000"
+)
 def test_unreadable_file(claude_dir: Path) -> None:
     (claude_dir / ".credentials.json").chmod(0)
     with pytest.raises(CredentialsError, match="permission denied"):

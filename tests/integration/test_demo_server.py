@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from tray_app.demo import DemoResponse, DemoServer
@@ -138,6 +139,7 @@ def test_two_servers_do_not_share_state(clock: FakeClock, http: requests.Session
         assert len(one.requests()) == len(two.requests()) == 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SIGTERM to stop it gracefully")
 def test_module_runs_as_a_process_until_sigterm() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(

@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import ssl
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -251,6 +252,7 @@ def test_plain_http_is_refused_for_every_remote_base_url(cli: CliEnv, setting: s
         assert cli.run("status", **local).code != 2
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no owner/group/other file modes")
 def test_everything_the_program_writes_is_owner_only(cli: CliEnv, tmp_path: Path) -> None:
     chart = tmp_path / "exports" / "chart.png"
     chart.parent.mkdir()

@@ -1073,6 +1073,7 @@ def _log_to_file_only() -> None:
 
 
 @pytest.mark.slow  # about 40 s of CPU: a week of polls, each a real request and real database work
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts descriptors and RSS in /proc/self")
 def test_a_simulated_week(soak: Soak) -> None:
     _log_to_file_only()
     started = time.perf_counter()

@@ -5,17 +5,14 @@ UPDATE_GOLDEN=1 .venv/bin/pytest tests/integration/test_watch.py     rewrites te
 
 from __future__ import annotations
 
-import fcntl
 import io
 import os
-import pty
 import re
 import select
 import signal
 import struct
 import subprocess
 import sys
-import termios
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -40,6 +37,11 @@ from tray_app.core.web_report import WebReport
 from tray_app.watch import INSTALL_HINT, WatchState, dashboard, render_dashboard, run_watch
 
 from ..conftest import REPO
+
+if sys.platform != "win32":  # the pseudo-terminal that run_watch is driven on below is POSIX-only
+    import fcntl
+    import pty
+    import termios
 
 GOLDEN = REPO / "tests" / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -360,6 +362,8 @@ def _write(path: Path, text: str) -> None:
 
 @pytest.fixture
 def watch_child(tmp_path: Path) -> Iterator[Callable[[float], tuple[PtyChild, Path]]]:
+    if sys.platform == "win32":
+        pytest.skip("run_watch is driven here on a pseudo-terminal (pty), which Windows lacks")
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     data = tmp_path / "percent.txt"

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ..conftest import REPO, CliEnv
 
 
@@ -26,6 +28,7 @@ def read_until(fd: int, text: str, deadline: float) -> str:
     raise AssertionError(f"{text!r} never appeared; got {seen[-500:]!r}")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal (openpty) and SIGINT")
 def test_watch_shows_both_modes_and_quits_on_ctrl_c(cli: CliEnv) -> None:
     primary, secondary = os.openpty()
     env = cli.env(TERM="xterm-256color", COLUMNS="110", LINES="45")
