@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from tray_app.core.codec import account_from_dict, account_to_dict, usage_from_dict, usage_to_dict
 from tray_app.core.errors import ShapeError
-from tray_app.core.models import FIVE_HOUR, Account, Backoff, CodeUsage, Snapshot, UsageWindow
+from tray_app.core.models import FIVE_HOUR, Account, CodeUsage, Snapshot, UsageWindow
 from tray_app.core.timeparse import from_epoch, parse_timestamp, to_epoch
 from tray_app.store import files
 from tray_app.store.buffer import upsert_kv
@@ -282,30 +282,6 @@ class Store:
             # Written by another version or damaged; the next successful poll overwrites it.
             logger.warning("Ignoring unreadable stored value %r: %s", key, type(exc).__name__)
             return None
-
-    # -- transitional ---------------------------------------------------------------------------
-    # The untyped channel of before the typed accessors, kept only until no caller is left on it.
-
-    def get_value(self, key: str) -> str | None:
-        """Deprecated: use the typed accessors."""
-        row = self._db.value(key)
-        return None if row is None else row[0]
-
-    def set_value(self, key: str, value: str, now: datetime) -> None:
-        """Deprecated: use the typed accessors."""
-        self._db.set_value(key, value, now)
-
-    def get_backoff(self, scope: str) -> Backoff | None:
-        """Deprecated: use backoffs.get."""
-        return self._db.backoff(scope)
-
-    def set_backoff(self, scope: str, backoff: Backoff) -> None:
-        """Deprecated: use backoffs.set."""
-        self._db.set_backoff(scope, backoff)
-
-    def clear_backoff(self, scope: str) -> None:
-        """Deprecated: use backoffs.clear."""
-        self._db.set_backoff(scope, None)
 
     # -- console mode ---------------------------------------------------------------------------
 
