@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from tray_app.core.console import Organization, Workspace
-from tray_app.core.web import Overage, Prepaid
+if TYPE_CHECKING:
+    # Only named here: the statusline reads the store and should not pay for the Console models.
+    from tray_app.core.console import Organization, Workspace
+    from tray_app.core.web import Overage, Prepaid
 
 
 @dataclass(frozen=True)

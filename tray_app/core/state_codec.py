@@ -12,11 +12,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tray_app.core.codec import rules_state_from_dict, rules_state_to_dict
-from tray_app.core.console import Organization, Workspace
 from tray_app.core.errors import ShapeError
 from tray_app.core.state import CachedOrganization, CachedWorkspaces, ClaudeVersion, Refusal, WebLast
 from tray_app.core.timeparse import from_epoch, to_epoch
-from tray_app.core.web import Overage, Prepaid
 
 if TYPE_CHECKING:
     from tray_app.core.rules import RulesState
@@ -92,6 +90,9 @@ def encode_web_last(last: WebLast) -> str:
 
 
 def decode_web_last(text: str) -> WebLast | None:
+    # Imported here, like the Console models below: the statusline loads this module but never decodes these.
+    from tray_app.core.web import Overage, Prepaid
+
     data = _object(text)
     if data is None:
         return None
@@ -114,6 +115,8 @@ def encode_organization(cached: CachedOrganization) -> str:
 
 
 def decode_organization(text: str) -> CachedOrganization | None:
+    from tray_app.core.console import Organization
+
     data = _object(text)
     if data is None or "name" not in data:
         return None
@@ -128,6 +131,8 @@ def encode_workspaces(cached: CachedWorkspaces) -> str:
 
 def decode_workspaces(text: str) -> CachedWorkspaces | None:
     """Stored workspaces come back as not archived: only the ones in use are stored."""
+    from tray_app.core.console import Workspace
+
     data = _object(text)
     if data is None:
         return None
