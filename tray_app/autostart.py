@@ -7,7 +7,6 @@ so it keeps working however the app was installed.
 from __future__ import annotations
 
 import os
-import plistlib
 import shlex
 import sys
 from dataclasses import dataclass
@@ -70,6 +69,8 @@ def _launch_agent(command: tuple[str, ...], home: Path) -> bytes:
         "StandardErrorPath": str(logs / "stderr.log"),
         "ProcessType": "Interactive",
     }
+    import plistlib  # macOS only; with it come xml and the expat parser, which the tray needs nowhere else
+
     return plistlib.dumps(agent)
 
 
@@ -98,6 +99,8 @@ class Autostart:
         if not path.exists():
             return AutostartState(False, str(path), None)
         if self._platform == "darwin":
+            import plistlib  # see _launch_agent
+
             command = tuple(plistlib.loads(path.read_bytes()).get("ProgramArguments", ()))
         else:
             line = next((ln for ln in path.read_text().splitlines() if ln.startswith("Exec=")), "Exec=")

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -462,6 +463,43 @@ def test_a_corrupt_chrome_store_is_one_line(home: Path, keyring_bus: bool) -> No
 
     assert result.found is not None and result.found.browser == "Firefox"
     assert result.problems == (f"Chrome: {cookies} is damaged or not a cookie database",)
+
+
+def test_a_value_no_key_here_decrypts_is_one_line(home: Path, keyring_bus: bool) -> None:
+    """browser-cookie3's own BrowserCookieError (a value encrypted with a keyring key we cannot get)."""
+    if not keyring_bus:
+        pytest.skip("without a session bus the key lookup fails before anything is decrypted")
+    cookies = chrome_profile(home, [Row(CHROME_KEY)]) / "Cookies"
+    other_key = PBKDF2("a keyring password", b"saltysalt", 16, 1)
+    data = hashlib.sha256(b".claude.ai").digest() + CHROME_KEY.encode()
+    value = b"v10" + AES.new(other_key, AES.MODE_CBC, b" " * 16).encrypt(pad(data, 16))
+    with closing(sqlite3.connect(cookies)) as con:
+        con.execute("UPDATE cookies SET encrypted_value = ?", (value,))
+        con.commit()
+
+    result = search(home)
+
+    assert result.found is None
+    assert result.problems == (
+        "Chrome: the cookies could not be decrypted (the browser's key is not available to this program)",
+    )
+
+
+def test_browser_cookie3_is_imported_only_to_decrypt_a_browser_store(tmp_path: Path) -> None:
+    # Its AES, LZ4 and D-Bus modules cost the tray over 2 MiB; a pasted key (or no session) needs none.
+    code = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from pathlib import Path\n"
+        "from tray_app.sources.web_api import find_session_cookie\n"
+        f"found = find_session_cookie(home=Path({str(tmp_path)!r}), platform='linux', "
+        f"manual_key={MANUAL_KEY!r}, now=datetime.now(UTC)).found\n"
+        "assert found is not None and found.browser == 'config file'\n"
+        "assert 'browser_cookie3' not in sys.modules, 'imported'\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 def test_a_chrome_store_locked_by_the_running_browser_is_still_read(home: Path, keyring_bus: bool) -> None:

@@ -22,8 +22,6 @@ from datetime import UTC, datetime
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-import browser_cookie3
-
 from tray_app.core.errors import UsageError
 
 logger = logging.getLogger(__name__)
@@ -43,10 +41,17 @@ _LATEST = datetime.max.replace(tzinfo=UTC)
 _UNKNOWN = datetime.min.replace(tzinfo=UTC)
 _WINDOWS_SHARING_VIOLATION = (32, 33)
 
+
+class _LibraryError(Exception):
+    """browser-cookie3's own BrowserCookieError, raised again as ours: that way this module needs the
+    library (and its AES, LZ4 and D-Bus modules, over 2 MiB resident) only once a browser's cookies
+    are actually decrypted, never for a pasted session key or a claude.ai session left off."""
+
+
 # Everything browser-cookie3 and its keyring calls were seen to raise (jeepney: KeyError without a
 # session bus, OSError for a dead one, ValueError subclasses for failed authentication).
 _FAILURES = (
-    browser_cookie3.BrowserCookieError,
+    _LibraryError,
     LookupError,
     TypeError,
     AttributeError,
@@ -505,19 +510,24 @@ def _cut_down(snapshot: Path, store: _Store) -> _Contents:
 
 def _load_jar(browser: str, snapshot: Path, key_file: Path | None) -> CookieJar:
     """browser-cookie3 on our snapshot: never its load(), always an explicit cookie_file."""
-    with _owner_only_files():
-        if browser == "Firefox":
-            jar: CookieJar = browser_cookie3.firefox(cookie_file=str(snapshot), domain_name="claude.ai")
+    import browser_cookie3  # here only: see _LibraryError
+
+    try:
+        with _owner_only_files():
+            if browser == "Firefox":
+                jar: CookieJar = browser_cookie3.firefox(cookie_file=str(snapshot), domain_name="claude.ai")
+                return jar
+            loader = {
+                "Chrome": browser_cookie3.chrome,
+                "Chromium": browser_cookie3.chromium,
+                "Brave": browser_cookie3.brave,
+                "Edge": browser_cookie3.edge,
+            }[browser]
+            key = None if key_file is None else str(key_file)
+            jar = loader(cookie_file=str(snapshot), domain_name="claude.ai", key_file=key)
             return jar
-        loader = {
-            "Chrome": browser_cookie3.chrome,
-            "Chromium": browser_cookie3.chromium,
-            "Brave": browser_cookie3.brave,
-            "Edge": browser_cookie3.edge,
-        }[browser]
-        key = None if key_file is None else str(key_file)
-        jar = loader(cookie_file=str(snapshot), domain_name="claude.ai", key_file=key)
-        return jar
+    except browser_cookie3.BrowserCookieError as exc:
+        raise _LibraryError(*exc.args) from exc
 
 
 @contextlib.contextmanager
@@ -561,7 +571,7 @@ def _describe(store: _Store, exc: BaseException) -> str:
         return f"{who}: no permission to read {path}"
     if isinstance(exc, FileNotFoundError) and exc.filename == str(path):
         return f"{who}: {path} does not exist"
-    if isinstance(exc, browser_cookie3.BrowserCookieError) and "decryption" in str(exc):
+    if isinstance(exc, _LibraryError) and "decryption" in str(exc):
         return (
             f"{who}: the cookies could not be decrypted (the browser's key is not available to this program)"
         )
