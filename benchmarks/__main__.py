@@ -12,8 +12,16 @@ import time
 
 from benchmarks.harness import REPO, machine_line
 
-# Cheapest first; the two that need the headless desktop last.
-BENCHMARKS = ("icon_render", "statusline", "history_queries", "polling", "idle_tray", "running_tray")
+# Cheapest first; the three that need the headless desktop last.
+BENCHMARKS = (
+    "icon_render",
+    "statusline",
+    "history_queries",
+    "polling",
+    "idle_tray",
+    "bare_icon",
+    "running_tray",
+)
 
 
 def main() -> int:

@@ -180,6 +180,29 @@ def sample(pid: int) -> ProcSample:
     )
 
 
+def resident_by_mapping(pid: int) -> dict[str, tuple[float, float]]:
+    """MiB resident (RSS, USS) per mapped file of a process, from /proc/<pid>/smaps.
+
+    Mappings without a file are summed as "[anonymous]" (the Python heap and malloc's arenas live there);
+    a file mapped several times (code, data, read-only parts) counts once, under its base name.
+    """
+    found: dict[str, list[int]] = {}
+    current: list[int] = []
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        head = line.split(maxsplit=5)
+        if not head:
+            continue
+        if not head[0].endswith(":"):  # "start-end perms offset dev inode [path]"
+            path = head[5] if len(head) == 6 else ""
+            name = Path(path).name if path.startswith("/") else path or "[anonymous]"
+            current = found.setdefault(name, [0, 0])
+        elif head[0] == "Rss:":
+            current[0] += int(head[1])
+        elif head[0] in ("Private_Clean:", "Private_Dirty:"):
+            current[1] += int(head[1])
+    return {name: (rss / 1024, uss / 1024) for name, (rss, uss) in found.items()}
+
+
 def _cpu_seconds(stat: Path) -> float:
     fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime

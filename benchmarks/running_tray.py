@@ -86,7 +86,7 @@ def problems(home: Path) -> list[str]:
     return [line for line in lines if " WARNING " in line or " ERROR " in line]
 
 
-def _first_request(server: DemoServer, before: int) -> RecordedRequest:
+def first_request(server: DemoServer, before: int) -> RecordedRequest:
     def probe() -> RecordedRequest | None:
         new = server.requests(USAGE_PATH)[before:]
         return new[0] if new else None
@@ -109,7 +109,7 @@ def start_once(
     before = len(server.requests(USAGE_PATH))
     argv = ["-m", "tray_app", "run"]
     proc, started, docked, drawn = start(desktop, processes, home, server, argv, **extra_env)
-    first = _first_request(server, before)
+    first = first_request(server, before)
     time.sleep(2.0)  # the first answer stored, presented and drawn
     after_start = sample(proc.pid)
     processes.stop_all()
