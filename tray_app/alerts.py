@@ -1,12 +1,13 @@
-"""After each poll: run the alert rules, remember what fired, deliver unless muted. Never raises."""
+"""After each poll: run the alert rules, remember what fired, pass on what is not muted. Never raises."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from tray_app.alert_settings import NotificationSettings, in_quiet_hours
+from tray_app.clock import local_tz, utc_now
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
 from tray_app.core.rules import Alert, RulesState, forget_old, step, step_console
@@ -15,18 +16,10 @@ from tray_app.store import Store
 logger = logging.getLogger(__name__)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _local_tz() -> tzinfo:
-    return datetime.now().astimezone().tzinfo or UTC
-
-
 class NotificationSwitch:
     """On/off and snooze, kept in the database so every process and the next start agree."""
 
-    def __init__(self, store: Store, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] = utc_now) -> None:
         self._store = store
         self._clock = clock
 
@@ -59,14 +52,12 @@ class AlertCenter:
         self,
         store: Store,
         settings: NotificationSettings,
-        send: Callable[[str, str], str | None],
         switch: NotificationSwitch,
-        clock: Callable[[], datetime] = _utcnow,
-        tz: Callable[[], tzinfo] = _local_tz,
+        clock: Callable[[], datetime] = utc_now,
+        tz: Callable[[], tzinfo] = local_tz,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._send = send
         self._switch = switch
         self._clock = clock
         self._tz = tz
@@ -77,7 +68,8 @@ class AlertCenter:
         return RulesState() if stored is None else stored
 
     def process(self, report: CodeReport) -> list[Alert]:
-        """Step the rules with a fresh poll's report; returns the alerts that fired (delivered or muted)."""
+        """Step the rules with a fresh poll's report; returns the alerts to deliver (muted ones are only
+        remembered, so they do not fire again once notifications are back on)."""
         try:
             return self._process(report)
         except Exception:
@@ -107,12 +99,10 @@ class AlertCenter:
             self._store.alert_state.save(state, now)
         self._state = state
         muted = self._muted(now, tz)
-        for alert in alerts:
-            if muted:
+        if muted:
+            for alert in alerts:
                 logger.info("notification muted (%s): %s", muted, alert.title)
-                continue
-            backend = self._send(alert.title, alert.body)
-            logger.info("notification via %s: %s", backend or "nothing (all backends failed)", alert.title)
+            return []
         return alerts
 
     def _muted(self, now: datetime, tz: tzinfo) -> str | None:

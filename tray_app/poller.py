@@ -6,12 +6,13 @@ import hashlib
 import logging
 import math
 import threading
-import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from tray_app.clock import SYSTEM_CLOCK, Clock
 from tray_app.core.backoff import next_backoff
 from tray_app.core.console import ConsoleReport
 from tray_app.core.errors import (
@@ -29,9 +30,12 @@ from tray_app.core.models import (
     CodeReport,
     CodeStatus,
     CodeUsage,
+    Status,
 )
 from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
+from tray_app.core.reports import Reports, TickResult
+from tray_app.core.rules import Alert
 from tray_app.core.state import Refusal
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
@@ -333,67 +337,85 @@ class WebSource(Protocol):
     def stored_report(self) -> WebReport | None: ...
 
 
+class AlertRules(Protocol):
+    """The alert rules, stepped once per fresh answer (never on repaints); they return what to deliver."""
+
+    def process(self, report: CodeReport) -> Sequence[Alert]: ...
+
+    def process_console(self, report: ConsoleReport) -> Sequence[Alert]: ...
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The monitors the poller drives; None where a source is not set up."""
+
+    code: UsageSource | None = None
+    console: ConsoleSource | None = None
+    web: WebSource | None = None
+
+    def stored(self) -> Reports:
+        """The last stored figures of each source, without any network (shown until the first poll)."""
+        return Reports(
+            None if self.code is None else self.code.stored_report(timedelta(0)),
+            None if self.console is None else self.console.stored_report(),
+            None if self.web is None else self.web.stored_report(),
+        )
+
+
 class Poller:
-    """The polling thread: poll when due, present every tick, publish. Errors change state only."""
+    """The polling thread: poll when due, present every tick, publish view and alerts in one piece.
+
+    It is also where menu actions that need the database or the network run (submit()), so the UI thread
+    never waits on a slow disk or server.
+    """
 
     def __init__(
         self,
-        monitor: UsageSource | None,
-        present: Callable[[CodeReport | None, ConsoleReport | None, WebReport | None], ViewModel],
-        publish: Callable[[ViewModel], None],
+        sources: Sources,
+        present: Callable[[Reports], ViewModel],
+        publish: Callable[[TickResult], None],
         timing: PollTiming,
         *,
-        console: ConsoleSource | None = None,
-        web: WebSource | None = None,
-        on_report: Callable[[CodeReport], object] | None = None,
-        on_console: Callable[[ConsoleReport], object] | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
-        wall: Callable[[], float] = time.time,
+        alerts: AlertRules | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self._monitor = monitor
-        self._console = console
-        self._web = web
-        self._web_report: WebReport | None = None
-        self._next_web = monotonic()
+        self._sources = sources
         self._present = present
         self._publish = publish
-        # The alert rules: called once per fresh poll, never on repaints.
-        self._on_report = on_report
-        self._on_console = on_console
+        self._alerts = alerts
         self._timing = timing
-        self._monotonic = monotonic
-        self._wall = wall
+        self._clock = clock
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._force = False
-        self._report: CodeReport | None = None
-        self._console_report: ConsoleReport | None = None
-        self._next_poll = monotonic()  # the first tick polls
-        self._next_console = monotonic()
+        self._commands: deque[Callable[[], None]] = deque()
+        self._reports = Reports()
+        start = clock.monotonic()
+        self._next_poll = self._next_console = self._next_web = start  # the first tick asks everyone
         self._unchanged = 0
         self._failures = 0
-        self._clocks = (monotonic(), wall())
+        self._clocks = (start, clock.wall())
         self._show_failing = False
+        self._last_view: ViewModel | None = None
         self._thread: threading.Thread | None = None
 
     @property
+    def reports(self) -> Reports:
+        return self._reports
+
+    @property
     def report(self) -> CodeReport | None:
-        return self._report
+        return self._reports.code
 
     @property
     def console_report(self) -> ConsoleReport | None:
-        return self._console_report
+        return self._reports.console
 
     def show_stored(self) -> None:
         """Publish the last stored figures (marked stale) before the first poll answers."""
-        if self._monitor is not None:
-            self._report = self._monitor.stored_report(timedelta(0))
-        if self._console is not None:
-            self._console_report = self._console.stored_report()
-        if self._web is not None:
-            self._web_report = self._web.stored_report()
-        self._show()
+        self._reports = self._sources.stored()
+        self._show(())
 
     def refresh_now(self) -> None:
         """Poll at once (a shared back-off still holds: the monitor answers from the database)."""
@@ -405,99 +427,128 @@ class Poller:
         """Present again without polling (a setting that changes the view was toggled)."""
         self._wake.set()
 
+    def submit(self, command: Callable[[], None]) -> None:
+        """Run a command on the polling thread at once (or after the poll in progress), then present.
+
+        Safe from any thread; this is how menu actions reach the database and the network.
+        """
+        with self._lock:
+            self._commands.append(command)
+        self._wake.set()
+
     def tick(self) -> float:
-        """One step: poll what is due, then present and publish. Returns the seconds until the next step."""
-        now = self._monotonic()
+        """One step: run waiting commands, poll what is due, present and publish. Returns the seconds to
+        the next step."""
+        now = self._clock.monotonic()
         with self._lock:
             forced, self._force = self._force, False
+            commands, self._commands = list(self._commands), deque()
+        for command in commands:
+            self._run_command(command)
         slept = self._slept(now)
-        if self._monitor is not None and (forced or slept or now >= self._next_poll):
-            self._poll(self._monitor, forced, now)
-        if self._console is not None and (forced or slept or now >= self._next_console):
-            self._refresh_console(self._console, now)
-        if self._web is not None and (forced or slept or now >= self._next_web):
-            self._refresh_web(self._web, now)
-        self._show()
+        code, console, web = self._sources.code, self._sources.console, self._sources.web
+        alerts: list[Alert] = []
+        if code is not None and (forced or slept or now >= self._next_poll):
+            alerts += self._poll(code, forced, now)
+        if console is not None and (forced or slept or now >= self._next_console):
+            alerts += self._refresh_console(console, now)
+        if web is not None and (forced or slept or now >= self._next_web):
+            self._refresh_web(web, now)
+        self._show(tuple(alerts))
+        return self._next_step()
+
+    def _next_step(self) -> float:
         due = [self._timing.repaint]
-        if self._monitor is not None:
-            due.append(self._next_poll - self._monotonic())
-        if self._console is not None:
-            due.append(self._next_console - self._monotonic())
-        if self._web is not None:
-            due.append(self._next_web - self._monotonic())
+        for source, at in (
+            (self._sources.code, self._next_poll),
+            (self._sources.console, self._next_console),
+            (self._sources.web, self._next_web),
+        ):
+            if source is not None:
+                due.append(at - self._clock.monotonic())
         return max(0.0, min(due))
 
-    def _show(self) -> None:
+    def _run_command(self, command: Callable[[], None]) -> None:
         try:
-            self._publish(self._present(self._report, self._console_report, self._web_report))
+            command()
         except Exception:
-            # A view or icon that cannot be drawn must not end the polling (figures, history and alerts
-            # go on); logged once, with the traceback, until a view is shown again.
+            # A menu action that fails must not end the polling; the log has the details.
+            logger.exception("a menu action failed")
+
+    def _show(self, alerts: tuple[Alert, ...]) -> None:
+        try:
+            view = self._present(self._reports)
+        except Exception:
+            # A view that cannot be drawn must not end the polling (figures, history and alerts go on);
+            # logged once, with the traceback, until a view is shown again. Alerts still go out, beside
+            # the last view that could be drawn.
             if not self._show_failing:
                 logger.exception("the tray could not show the figures")
             self._show_failing = True
+            if alerts and self._last_view is not None:
+                self._publish(TickResult(self._last_view, alerts))
             return
         if self._show_failing:
             logger.info("the tray shows the figures again")
         self._show_failing = False
+        self._last_view = view
+        self._publish(TickResult(view, alerts))
 
     def _refresh_web(self, web: WebSource, now: float) -> None:
         try:
-            self._web_report = web.refresh()
+            self._reports = replace(self._reports, web=web.refresh())
         except Exception:
             logger.exception("claude.ai refresh failed unexpectedly")
         self._next_web = now + self._timing.web_interval
 
-    def _refresh_console(self, console: ConsoleSource, now: float) -> None:
+    def _refresh_console(self, console: ConsoleSource, now: float) -> Sequence[Alert]:
         try:
             report = console.refresh()
         except Exception:
             logger.exception("console refresh failed unexpectedly")
-            previous = self._console_report
-            report = ConsoleReport(CodeStatus.ERROR, "internal error: see the log file", None, None, None)
+            previous = self._reports.console
+            report = ConsoleReport(Status.ERROR, "internal error: see the log file", None, None, None)
             if previous is not None:
-                report = replace(previous, status=CodeStatus.ERROR, message=report.message)
-        self._console_report = report
+                report = replace(previous, status=Status.ERROR, message=report.message)
+        self._reports = replace(self._reports, console=report)
         self._next_console = now + self._timing.console_interval
-        if self._on_console is not None:
-            self._on_console(report)
+        return () if self._alerts is None else self._alerts.process_console(report)
 
     def _slept(self, now: float) -> bool:
         # Across a suspend the monotonic clock stands still while the wall clock moves on.
         last_mono, last_wall = self._clocks
-        wall = self._wall()
+        wall = self._clock.wall()
         self._clocks = (now, wall)
         return (wall - last_wall) - (now - last_mono) > self._timing.suspend_jump
 
-    def _poll(self, monitor: UsageSource, forced: bool, now: float) -> None:
-        previous = self._report
+    def _poll(self, monitor: UsageSource, forced: bool, now: float) -> Sequence[Alert]:
+        previous = self._reports.code
         try:
             report = monitor.poll(force=forced)
         except Exception:
             # The thread must outlive any bug in one poll; the state shows it, the log has the details.
             logger.exception("poll failed unexpectedly")
-            report = CodeReport(CodeStatus.ERROR, "internal error: see the log file", None, None, (), None)
+            report = CodeReport(Status.ERROR, "internal error: see the log file", None, None, (), None)
             if previous is not None:
-                report = replace(previous, status=CodeStatus.ERROR, message=report.message)
-        self._report = report
-        self._next_poll = now + self._delay(report, previous)
-        if self._on_report is not None:
-            self._on_report(report)
+                report = replace(previous, status=Status.ERROR, message=report.message)
+        self._reports = replace(self._reports, code=report)
+        self._next_poll = now + self._delay(monitor, report, previous)
         logger.debug("polled: %s; next in %.1f s", report.status.value, self._next_poll - now)
+        return () if self._alerts is None else self._alerts.process(report)
 
-    def _delay(self, report: CodeReport, previous: CodeReport | None) -> float:
+    def _delay(self, monitor: UsageSource, report: CodeReport, previous: CodeReport | None) -> float:
         timing = self._timing
-        if report.status is CodeStatus.RATE_LIMITED and self._monitor is not None:
-            until = self._monitor.backoff_until()
+        if report.status is Status.RATE_LIMITED:
+            until = monitor.backoff_until()
             if until is not None:
                 # The database keeps whole seconds; a back-off whose fraction was dropped on the way (an
                 # older version wrote it) must not let the retry into the server's Retry-After window.
-                return max(timing.interval, math.floor(until.timestamp()) + 1 - self._wall())
-        if report.status in (CodeStatus.OFFLINE, CodeStatus.ERROR, CodeStatus.RATE_LIMITED):
+                return max(timing.interval, math.floor(until.timestamp()) + 1 - self._clock.wall())
+        if report.status in (Status.OFFLINE, Status.ERROR, Status.RATE_LIMITED):
             self._failures += 1
             return float(min(timing.idle_interval, timing.interval * 2 ** (self._failures - 1)))
         self._failures = 0
-        if report.status is not CodeStatus.OK:
+        if report.status is not Status.OK:
             return timing.interval  # login needed: only the credentials file is read, no request
         if previous is not None and _figures(previous) == _figures(report):
             self._unchanged += 1
@@ -510,9 +561,10 @@ class Poller:
     def run(self) -> None:
         """The thread's body: tick, then sleep until due or woken."""
         while not self._stopped.is_set():
-            delay = self.tick()
-            self._wake.wait(delay)
+            # Cleared before the tick, so a wake-up that arrives during it is not lost.
             self._wake.clear()
+            delay = self.tick()
+            self._clock.wait(self._wake, delay)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="poller", daemon=True)

@@ -27,26 +27,28 @@ def report(utilization: float) -> CodeReport:
 
 
 class Outbox:
+    """What reached the notifier: the alert centre passes on only what is not muted."""
+
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
 
-    def send(self, title: str, body: str) -> str | None:
-        self.sent.append((title, body))
-        return "test"
+
+class Delivering:
+    def __init__(self, alerts: AlertCenter, outbox: Outbox) -> None:
+        self.alerts, self.outbox = alerts, outbox
+
+    def process(self, r: CodeReport) -> None:
+        self.outbox.sent += [(alert.title, alert.body) for alert in self.alerts.process(r)]
 
 
 def center(
     store: Store, outbox: Outbox, settings: NotificationSettings | None = None, now: datetime = NOW
-) -> AlertCenter:
+) -> Delivering:
     clock = lambda: now  # noqa: E731 - a fixed moment
-    return AlertCenter(
-        store,
-        settings or NotificationSettings(),
-        outbox.send,
-        NotificationSwitch(store, clock),
-        clock,
-        lambda: UTC,
+    alerts = AlertCenter(
+        store, settings or NotificationSettings(), NotificationSwitch(store, clock), clock, lambda: UTC
     )
+    return Delivering(alerts, outbox)
 
 
 @pytest.fixture
@@ -99,14 +101,11 @@ def test_snooze_expires_and_survives_a_restart(tmp_path: Path) -> None:
         assert NotificationSwitch(store, lambda: NOW + timedelta(hours=2)).snoozed_until is None
 
 
-def test_a_failing_delivery_never_reaches_the_poller(store: Store) -> None:
-    def broken(title: str, body: str) -> str | None:
-        raise RuntimeError("notification system on fire")
-
-    alerts = AlertCenter(
-        store, NotificationSettings(), broken, NotificationSwitch(store), lambda: NOW, lambda: UTC
-    )
-    assert alerts.process(report(99.0)) == []  # logged, swallowed
+def test_a_bug_in_the_rules_never_reaches_the_poller(store: Store) -> None:
+    alerts = AlertCenter(store, NotificationSettings(), NotificationSwitch(store), lambda: NOW, lambda: UTC)
+    broken = CodeReport(CodeStatus.OK, None, None, NOW, None, None)  # type: ignore[arg-type]
+    assert alerts.process(broken) == []  # logged, swallowed
+    assert [a.title for a in alerts.process(report(99.0))] == ["Claude 5-hour limit: 99 % used"]
 
 
 def test_unreadable_stored_state_starts_afresh(store: Store) -> None:

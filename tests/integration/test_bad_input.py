@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from tray_app.core.models import CodeStatus, UsageWindow
+from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.demo import DemoServer
 from tray_app.environment import Environment
@@ -197,7 +198,7 @@ def test_the_tray_starts_on_defaults_when_the_settings_file_is_broken(cli: CliEn
 
     assert settings.code_poll_seconds == 30  # the default, not the refused value
     assert settings.file_problem is not None and "code_poll_seconds" in settings.file_problem
-    menu = present(None, T0, UTC, ViewOptions(), notices=[settings.file_problem]).menu
+    menu = present(Reports(), T0, UTC, ViewOptions(), notices=[settings.file_problem]).menu
     assert any("using the default settings" in row.text for row in menu)
 
 
@@ -262,7 +263,9 @@ def test_a_database_locked_for_long_keeps_figures_in_memory_then_saves_them(
         assert all(report.status is CodeStatus.OK and report.windows for report in during)
         assert store.problem is not None and "locked by another program" in store.problem
         assert str(database) in store.problem
-        menu = present(during[-1], datetime.now(UTC), UTC, ViewOptions(), notices=[store.problem]).menu
+        menu = present(
+            Reports(during[-1]), datetime.now(UTC), UTC, ViewOptions(), notices=[store.problem]
+        ).menu
         assert any(row.text.startswith("Cannot save history to") for row in menu)
         assert store.snapshot_count() == 5 * 3  # the waiting rows count, and the forecast reads them
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tray_app.core.models import Account, CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Action
 
@@ -43,7 +44,7 @@ def test_menu_renders_as_text() -> None:
 
     from tray_app.ui.menu import menu_items, menu_text
 
-    vm = present(sample_report(), NOW, UTC, ViewOptions(notifications_on=True))
+    vm = present(Reports(sample_report()), NOW, UTC, ViewOptions(notifications_on=True))
     menu = pystray.Menu(*menu_items(vm.menu, lambda action: None))
     assert menu_text(menu) == "\n".join(
         [
@@ -77,7 +78,7 @@ def test_clicks_reach_the_action_handler() -> None:
     from tray_app.ui.menu import menu_items
 
     clicked: list[Action] = []
-    vm = present(sample_report(), NOW, UTC, ViewOptions())
+    vm = present(Reports(sample_report()), NOW, UTC, ViewOptions())
     items = menu_items(vm.menu, clicked.append)
     icon = pystray.Icon("test", menu=pystray.Menu(*items))
     for item in items:

@@ -9,34 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, CodeStatus
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
-from tray_app.core.web_report import WebReport
 from tray_app.demo import DemoServer
-from tray_app.poller import CodeMonitor, Poller, PollTiming
+from tray_app.poller import CodeMonitor, Poller, PollTiming, Sources
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 
+from ..fakes import FakeClock
+
 USAGE = "/api/oauth/usage"
-
-
-class FakeClock:
-    """Monotonic and wall time that only move when the test says so."""
-
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall = time.time()
-
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall += seconds
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.wall, UTC)
 
 
 class Harness:
@@ -51,8 +36,8 @@ class Harness:
     def run_until(self, seconds: float) -> list[float]:
         """Tick like the thread would (sleeping exactly the returned delays) for `seconds` of fake time."""
         delays = []
-        end = self.clock.mono + seconds
-        while self.clock.mono < end:
+        end = self.clock.monotonic() + seconds
+        while self.clock.monotonic() < end:
             delay = self.poller.tick()
             delays.append(delay)
             self.clock.advance(max(delay, 0.001))
@@ -61,26 +46,19 @@ class Harness:
 
 @pytest.fixture
 def harness(tmp_path: Path, claude_dir: Path) -> Iterator[Harness]:
-    clock = FakeClock()
+    clock = FakeClock(datetime.now(UTC))
     published: list[ViewModel] = []
     http = HttpClient(5)
-    with DemoServer("full", clock=lambda: clock.wall) as server, Store.open(tmp_path / "h.db") as store:
+    with DemoServer("full", clock=clock.epoch) as server, Store.open(tmp_path / "h.db") as store:
         monitor = CodeMonitor(
             store, ClaudeCredentialStore(claude_dir), CodeApi(http, server.base_url, "2.1.0"), None, clock.now
         )
-
-        def show(
-            report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None
-        ) -> ViewModel:
-            return present(report, clock.now(), UTC, ViewOptions(), console, web)
-
         poller = Poller(
-            monitor,
-            show,
-            published.append,
+            Sources(monitor),
+            lambda reports: present(reports, clock.now(), UTC, ViewOptions()),
+            lambda result: published.append(result.view),
             PollTiming(),
-            monotonic=lambda: clock.mono,
-            wall=lambda: clock.wall,
+            clock=clock,
         )
         yield Harness(server, poller, clock, published)
     http.close()
@@ -168,8 +146,8 @@ def test_speeds_up_again_when_usage_moves(harness: Harness) -> None:
 
 def test_polls_at_once_after_a_suspend(harness: Harness) -> None:
     harness.poller.tick()
-    harness.clock.wall += 2 * 3600  # the laptop slept: wall time moved, monotonic did not
-    harness.clock.mono += 1
+    harness.clock.suspend(2 * 3600)  # the laptop slept: wall time moved, monotonic did not
+    harness.clock.advance(1)
     harness.poller.tick()
     assert harness.requests() == 2
 
@@ -199,7 +177,7 @@ def test_offline_keeps_the_last_figure_and_says_so(harness: Harness) -> None:
 
 def test_an_unexpected_error_changes_state_and_the_thread_goes_on(harness: Harness) -> None:
     harness.poller.tick()
-    broken = harness.poller._monitor  # noqa: SLF001
+    broken = harness.poller._sources.code  # noqa: SLF001
     assert broken is not None
     original = broken.poll
 
@@ -225,9 +203,9 @@ def test_thread_starts_polls_and_stops_quickly(tmp_path: Path, claude_dir: Path)
             store, ClaudeCredentialStore(claude_dir), CodeApi(http, server.base_url, "2.1.0")
         )
         poller = Poller(
-            monitor,
-            lambda r, c, w: present(r, datetime.now(UTC), UTC, ViewOptions(), c, w),
-            published.append,
+            Sources(monitor),
+            lambda reports: present(reports, datetime.now(UTC), UTC, ViewOptions()),
+            lambda result: published.append(result.view),
             PollTiming(),
         )
         poller.start()

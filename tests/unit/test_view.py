@@ -17,6 +17,7 @@ from tray_app.core.models import (
     WindowReport,
 )
 from tray_app.core.report import reset_phrase
+from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, level_for, present
 from tray_app.core.viewmodel import Action, Badge, IconStyle, Level, ViewModel
 
@@ -48,7 +49,7 @@ def report(
 
 
 def view(r: CodeReport, **options: Any) -> ViewModel:
-    return present(r, NOW, UTC, ViewOptions(**options))
+    return present(Reports(r), NOW, UTC, ViewOptions(**options))
 
 
 CLIMBING = Forecast(11.2, 82.5, None)

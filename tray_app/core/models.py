@@ -90,7 +90,7 @@ class Forecast:
     limit_at: datetime | None
 
 
-class CodeStatus(StrEnum):
+class Status(StrEnum):
     OK = "ok"
     STALE = "stale"
     LOGIN_NEEDED = "login_needed"
@@ -98,6 +98,9 @@ class CodeStatus(StrEnum):
     OFFLINE = "offline"
     ERROR = "error"
     BLOCKED = "blocked"  # claude.ai's Cloudflare browser check: not a logout, just not for scripts
+
+
+CodeStatus = Status  # the old name, while callers move over
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""present(report, now) -> ViewModel: every word and every icon decision of the tray, in one place."""
+"""present(reports, now) -> ViewModel: every word and every icon decision of the tray, in one place."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tray_app.core.report import (
     sentence,
     status_line,
 )
+from tray_app.core.reports import Reports
 from tray_app.core.viewmodel import (
     SEPARATOR,
     Action,
@@ -30,7 +31,7 @@ from tray_app.core.viewmodel import (
     MenuRow,
     ViewModel,
 )
-from tray_app.core.web_report import WebReport, web_lines
+from tray_app.core.web_report import web_lines
 
 USAGE_PAGE_URL = "https://claude.ai/settings/usage"
 # Windows truncates tooltips at 128 UTF-16 units (and pystray raises past it).
@@ -191,18 +192,13 @@ NOT_SET_UP = (
 
 
 def menu_rows(
-    report: CodeReport | None,
-    now: datetime,
-    tz: tzinfo,
-    options: ViewOptions,
-    console: ConsoleReport | None = None,
-    web: WebReport | None = None,
-    notices: Sequence[str] = (),
+    reports: Reports, now: datetime, tz: tzinfo, options: ViewOptions, notices: Sequence[str] = ()
 ) -> tuple[MenuRow, ...]:
     """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions.
 
     notices are one-line problems of our own (the settings file, the history database) to show.
     """
+    report, console, web = reports.code, reports.console, reports.web
     rows: list[MenuRow] = [] if report is None else _code_rows(report, now, tz, options)
     if web is not None:
         show_overage = report is None or report.extra_usage is None
@@ -289,21 +285,16 @@ def _console_title(console: ConsoleReport | None, now: datetime) -> str:
 
 
 def present(
-    report: CodeReport | None,
-    now: datetime,
-    tz: tzinfo,
-    options: ViewOptions,
-    console: ConsoleReport | None = None,
-    web: WebReport | None = None,
-    notices: Sequence[str] = (),
+    reports: Reports, now: datetime, tz: tzinfo, options: ViewOptions, notices: Sequence[str] = ()
 ) -> ViewModel:
     """Everything the tray shows at this moment: Code mode leads the icon when it is set up."""
+    report, console = reports.code, reports.console
     if report is None:
         title = _console_title(console, now)
         return ViewModel(
             icon=_console_icon(console, options),
             title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-            menu=menu_rows(None, now, tz, options, console, web, notices),
+            menu=menu_rows(reports, now, tz, options, notices),
         )
     title = title_text(report, now, tz, options)
     if console is not None and console.figures is not None:
@@ -312,5 +303,5 @@ def present(
     return ViewModel(
         icon=icon_spec(report, now, options),
         title=title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…",
-        menu=menu_rows(report, now, tz, options, console, web, notices),
+        menu=menu_rows(reports, now, tz, options, notices),
     )

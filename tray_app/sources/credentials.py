@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tray_app.clock import SYSTEM_CLOCK
 from tray_app.core.errors import CredentialsError
 from tray_app.core.models import OAuthCredentials, TokenGrant
 from tray_app.core.parse import parse_credentials
@@ -119,7 +120,7 @@ class ClaudeCredentialStore:
                 loaded = _decode(raw, "file", str(path))
             except CredentialsError:
                 # A file rewritten in place is empty or half-written for a moment: wait for the rest.
-                if last_try or time.time() - after.mtime_ns / 1e9 > _JUST_WRITTEN_S:
+                if last_try or SYSTEM_CLOCK.wall() - after.mtime_ns / 1e9 > _JUST_WRITTEN_S:
                     raise
                 time.sleep(_REREAD_PAUSE_S)
                 continue

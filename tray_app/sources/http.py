@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ import requests
 from urllib3.exceptions import HTTPError as TransportError
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
+from tray_app.clock import utc_now
 from tray_app.core.errors import (
     AuthError,
     AuthKind,
@@ -37,8 +38,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 _READ_SIZE = 64 * 1024  # at most this much per receive
 
 
-def _clock() -> datetime:
-    return datetime.now(UTC)
+_clock = utc_now
 
 
 class _Answered(Protocol):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from tray_app.alert_settings import BACKENDS
+from tray_app.clock import utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -295,7 +296,7 @@ class JsonLinesNotifier:
 
     def __init__(self, path: Path, *, clock: Callable[[], datetime] | None = None) -> None:
         self.path = path
-        self._clock = clock if clock is not None else (lambda: datetime.now(UTC))
+        self._clock = clock if clock is not None else utc_now
 
     def send(self, title: str, body: str) -> None:
         """Append one line (file 0600 in a folder created 0700); an OSError raises NotifyError."""

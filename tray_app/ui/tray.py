@@ -1,4 +1,4 @@
-"""Owns the pystray Icon on the main thread; publish(vm) is the only way other threads reach the UI."""
+"""Owns the pystray Icon on the main thread; post() is the only way other threads reach the toolkit."""
 
 from __future__ import annotations
 
@@ -13,24 +13,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tray_app.core.reports import TickResult
+from tray_app.core.rules import Alert
 from tray_app.core.viewmodel import Action, IconStyle, ViewModel
+from tray_app.ui.hop import ui_poster
 from tray_app.ui.icon import IconRenderer
 from tray_app.ui.menu import menu_items
 
 logger = logging.getLogger(__name__)
 
-
-def _on_ui_thread() -> Callable[..., None]:
-    """How to run a callable on the UI thread. pystray marshals itself everywhere except macOS."""
-    if sys.platform == "darwin":
-        from PyObjCTools import AppHelper  # type: ignore[import-not-found]
-
-        return AppHelper.callAfter  # type: ignore[no-any-return]
-
-    def direct(function: Callable[..., None], *args: Any) -> None:
-        function(*args)
-
-    return direct
+# A notification the toolkit has not shown by then is given up (and the next way is tried).
+NOTIFY_TIMEOUT_SECONDS = 5.0
 
 
 class Tray:
@@ -43,6 +36,7 @@ class Tray:
         renderer: IconRenderer,
         on_action: Callable[[Action], None],
         temp_dir: Path,
+        icon_class: Any = None,
     ) -> None:
         _use_private_temp_dir(temp_dir)
         self._temp_dir = temp_dir
@@ -54,9 +48,11 @@ class Tray:
         self._on_action = on_action
         self._vm = first
         self._lock = threading.Lock()
-        self._hop = _on_ui_thread()
         self._stopping = threading.Event()
-        icon_class = _mac_icon_class(pystray) if sys.platform == "darwin" else pystray.Icon
+        self._ui_thread: int | None = None
+        self._alert_sink: Callable[[tuple[Alert, ...]], None] | None = None
+        if icon_class is None:
+            icon_class = _mac_icon_class(pystray) if sys.platform == "darwin" else pystray.Icon
         self._icon = icon_class(
             name,
             icon=renderer.image(first.icon),
@@ -64,6 +60,7 @@ class Tray:
             menu=pystray.Menu(self._items),
             darwin_template=first.icon.style is IconStyle.MONO_DARK,
         )
+        self._post = ui_poster(self._icon, self.backend, sys.platform)
 
     @property
     def backend(self) -> str:
@@ -79,11 +76,27 @@ class Tray:
             rows = self._vm.menu
         return menu_items(rows, self._on_action)
 
-    def publish(self, vm: ViewModel) -> None:
-        """Show a new ViewModel. Safe from any thread; does nothing the picture and menu do not need."""
-        self._hop(self._apply, vm)
+    def on_alerts(self, sink: Callable[[tuple[Alert, ...]], None]) -> None:
+        """Where a tick's alerts go once its view is on screen (the notification queue)."""
+        self._alert_sink = sink
 
-    def _apply(self, vm: ViewModel) -> None:
+    def post(self, function: Callable[[], None]) -> None:
+        """Run a function on the UI thread: the only way from another thread into the toolkit."""
+        self._post(lambda: self._guarded(function))
+
+    def publish(self, result: TickResult) -> None:
+        """Show a tick's result: its view first, then its alerts are handed on. Safe from any thread."""
+        self.post(lambda: self._apply(result))
+
+    def _guarded(self, function: Callable[[], None]) -> None:
+        try:
+            function()
+        except Exception:
+            # The loop must survive a bad picture or a toolkit error; the next tick tries again.
+            logger.exception("a tray update failed")
+
+    def _apply(self, result: TickResult) -> None:
+        vm = result.view
         with self._lock:
             previous, self._vm = self._vm, vm
         if self._stopping.is_set():
@@ -94,19 +107,49 @@ class Tray:
             self._icon.title = vm.title
         if vm.menu != previous.menu:
             self._icon.update_menu()
+        if result.alerts and self._alert_sink is not None:
+            self._alert_sink(result.alerts)
 
     @property
-    def notify(self) -> Callable[[str, str], None] | None:
-        """The icon's own notify(message, title), raising on failure; None where the backend has none."""
-        return self._icon.notify if self._icon.HAS_NOTIFICATION else None
+    def can_notify(self) -> bool:
+        """Whether the toolkit itself can show a notification (pystray's xorg backend cannot)."""
+        return bool(self._icon.HAS_NOTIFICATION)
+
+    def notify(self, message: str, title: str, timeout: float = NOTIFY_TIMEOUT_SECONDS) -> None:
+        """The icon's own notify(message, title), shown from the UI thread; raises when it fails or hangs.
+
+        Called by the notification queue's thread: it waits here for the UI thread's answer, so that a
+        failure can still fall back to the next way of notifying.
+        """
+        if threading.get_ident() == self._ui_thread:
+            self._icon.notify(message, title)
+            return
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def show() -> None:
+            try:
+                self._icon.notify(message, title)
+            except Exception as exc:
+                failure.append(exc)
+            finally:
+                done.set()
+
+        self._post(show)
+        if not done.wait(timeout):
+            raise TimeoutError(f"the tray did not show the notification within {timeout:g} s")
+        if failure:
+            raise failure[0]
 
     def run(self, on_ready: Callable[[], None]) -> None:
         """Block in the toolkit's loop (main thread) until stop(); on_ready runs once the icon is up."""
 
         def setup(icon: Any) -> None:
-            icon.visible = True
+            self.post(lambda: setattr(icon, "visible", True))
             self._install_signal_handlers()
             on_ready()
+
+        self._ui_thread = threading.get_ident()
 
         try:
             self._icon.run(setup=setup)
@@ -124,7 +167,7 @@ class Tray:
         if self._stopping.is_set():
             return
         self._stopping.set()
-        self._hop(self._icon.stop)
+        self._post(self._icon.stop)
 
     def _install_signal_handlers(self) -> None:
         def on_signal(*_args: Any) -> bool:
