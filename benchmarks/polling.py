@@ -1,18 +1,21 @@
 """A simulated day of polling on a fake clock: requests per hour to each API, and CPU per poll cycle by part.
 
-The real Poller, CodeMonitor, ConsoleMonitor and WebMonitor, wired as tray_app.wiring wires them for `run`
-with the settings a user gets by default (plus an admin key and claude.ai switched on, so that every API
-is asked), poll a loopback DemoServer. Every one of them, and the server, reads one fake clock, which
-jumps to whenever the poller next wants to wake: a day takes seconds and the counts are exact.
+The real Poller, CodeMonitor, ConsoleMonitor, WebMonitor and alert rules, wired by tray_app.wiring as for
+`run` with the settings a user gets by default (plus an admin key and claude.ai switched on, so that
+every API is asked), poll a loopback DemoServer. Every one of them, and the server, reads one fake clock
+(tests.fakes.FakeClock), which jumps to whenever the poller next wants to wake: a day takes seconds and
+the counts are exact.
 
-The database starts with the day before (30 s polls of the same account), so every poll reads a full
-24 h of history, as from the second day on. Hours 1-2 are active: the 5-hour window rises on every poll
-(the demo's "rising" account, in real time). From hour 3 on nothing is used: the figures stay the same
-and the poller slows down as designed. The profile is asked once a day, so a day is simulated.
+The database starts with the day before (30 s polls of the same account), so the history a poll reads
+is as full as from the second day on. Hours 1-2 are active: the 5-hour window rises on every poll (the
+demo's "rising" account, in real time). From hour 3 on nothing is used: the figures stay the same and
+the poller slows down as designed. The profile is asked once a day, so a day is simulated.
 
 CPU per poll cycle is the polling thread's own CPU time (time.thread_time) for each part of a tick, so
 neither the time spent waiting for the network nor the server's work (other threads) is in it. The
-real tray adds the toolkit's redraw on its main thread; benchmarks.running_tray measures the whole.
+real tray draws the icon and menu on its main thread instead; the icon image is drawn here too, shown
+apart, and benchmarks.running_tray measures the whole process. --profile adds cProfile's view of the
+polling thread over the active hours.
 
 Run from the repository root: .venv/bin/python -m benchmarks.polling [--idle-hours 22]
 """
@@ -21,37 +24,36 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import cProfile
+import io
+import pstats
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from benchmarks.harness import APIS, account_env, machine_line, per_api, write_account
-from tray_app import __version__
-from tray_app.config import Settings, load_settings
-from tray_app.console_monitor import ConsoleMonitor
+from tests.fakes import FakeClock
+from tray_app.alerts import AlertCenter, NotificationSwitch
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport
 from tray_app.core.parse import parse_usage
+from tray_app.core.reports import Reports, TickResult
+from tray_app.core.rules import Alert
 from tray_app.core.timeparse import from_epoch
-from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.demo import DemoServer, rising_usage_body
-from tray_app.poller import CodeMonitor, Poller, PollTiming
-from tray_app.sources.admin_key import find_admin_key
-from tray_app.sources.claude_web import ClaudeWebClient
-from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi
-from tray_app.sources.console_api import ConsoleApi
-from tray_app.sources.credentials import ClaudeCredentialStore
-from tray_app.sources.http import HttpClient
-from tray_app.sources.web_api import CookieSearch, find_session_cookie
+from tray_app.environment import Environment
+from tray_app.poller import ConsoleSource, Poller, Sources, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, IconRenderer
-from tray_app.web_monitor import SwitchedWeb, WebMonitor, WebSwitch
+from tray_app.wiring.app import open_app, settings_for
+from tray_app.wiring.tray import poll_timing, sources_of, tray_view
 
 # A Monday in the middle of a month: Console mode's first refresh fetches the month so far (15 days).
 START = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
@@ -60,19 +62,6 @@ ACTIVE_HOURS = 2
 TICK = "tick, all parts"
 
 _T = TypeVar("_T")
-
-
-class FakeClock:
-    """Seconds since the epoch that move only when told to."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start.timestamp()
-
-    def wall(self) -> float:
-        return self.now
-
-    def utc(self) -> datetime:
-        return datetime.fromtimestamp(self.now, UTC)
 
 
 @dataclass
@@ -93,7 +82,7 @@ class CpuMeter:
 
 
 class MeteredCode:
-    def __init__(self, monitor: CodeMonitor, meter: CpuMeter) -> None:
+    def __init__(self, monitor: UsageSource, meter: CpuMeter) -> None:
         self._monitor, self._meter = monitor, meter
 
     def poll(self, force: bool = False) -> CodeReport:
@@ -107,7 +96,7 @@ class MeteredCode:
 
 
 class MeteredConsole:
-    def __init__(self, monitor: ConsoleMonitor, meter: CpuMeter) -> None:
+    def __init__(self, monitor: ConsoleSource, meter: CpuMeter) -> None:
         self._monitor, self._meter = monitor, meter
 
     def refresh(self) -> ConsoleReport:
@@ -118,7 +107,7 @@ class MeteredConsole:
 
 
 class MeteredWeb:
-    def __init__(self, web: SwitchedWeb, meter: CpuMeter) -> None:
+    def __init__(self, web: WebSource, meter: CpuMeter) -> None:
         self._web, self._meter = web, meter
 
     def refresh(self) -> WebReport | None:
@@ -128,99 +117,74 @@ class MeteredWeb:
         return self._web.stored_report()
 
 
+class MeteredAlerts:
+    def __init__(self, alerts: AlertCenter, meter: CpuMeter) -> None:
+        self._alerts, self._meter = alerts, meter
+
+    def process(self, report: CodeReport) -> Sequence[Alert]:
+        return self._meter.timed("alert rules", lambda: self._alerts.process(report))
+
+    def process_console(self, report: ConsoleReport) -> Sequence[Alert]:
+        return self._meter.timed("alert rules", lambda: self._alerts.process_console(report))
+
+
 @dataclass
 class Simulation:
     clock: FakeClock
     server: DemoServer
     poller: Poller
     meter: CpuMeter
-    store: Store
-    http: HttpClient
 
 
 def seed_day(store: Store, start: float) -> None:
-    """The day before: 30 s polls of the same account, so each poll reads a full 24 h as on day two."""
+    """The day before: 30 s polls of the same account, so the history is as full as from day two on."""
     for back in range(int(HOUR * 24), 0, -30):
         # The demo server's account reads 2 h of virtual time when it starts, at `start`.
         body = rising_usage_body(2 * HOUR - back, started_at=start, speed=1.0)
         store.add_windows(from_epoch(start - back), parse_usage(body).windows)
 
 
-def build(home: Path, server: DemoServer, clock: FakeClock, meter: CpuMeter) -> Simulation:
-    """The parts tray_app.wiring builds for `run`, each given the fake clock."""
+@contextlib.contextmanager
+def build(home: Path, server: DemoServer, clock: FakeClock, meter: CpuMeter) -> Iterator[Simulation]:
+    """The program `run` wires (tray_app.wiring), every part given the fake clock; only the tray icon
+    itself is left out: its image is drawn here, as Tray draws it for each new view."""
     write_account(home)
-    env = account_env(home, server)
-    settings: Settings = load_settings(env)
-    store = Store.open(settings.paths.database, settings.retention_days)
-    seed_day(store, clock.now)
-    http = HttpClient(settings.http_timeout_seconds, clock=clock.utc)
-    credentials = ClaudeCredentialStore(settings.claude_config_dir, environ=env)
-    monitor = CodeMonitor(
-        store, credentials, CodeApi(http, settings.api_base, DEFAULT_CLAUDE_VERSION), clock=clock.utc
-    )
-    admin_key = find_admin_key(env, settings.console.admin_api_key, settings.paths.credentials_file)
-    assert admin_key is not None
-    console_api = ConsoleApi(http, settings.api_base, admin_key.value, __version__)
-
-    def code_email() -> str | None:
-        known = store.account()
-        return None if known is None else known[1].email
-
-    console = ConsoleMonitor(store, console_api, settings.console, code_email, clock=clock.utc)
-    web_settings = settings.web
-
-    def find_cookie() -> CookieSearch:
-        return find_session_cookie(
-            home=home, platform="linux", manual_key=web_settings.session_key, now=clock.utc(), environ=env
+    env = Environment(account_env(home, server), "linux", home)
+    with open_app(settings_for("run", env), env, clock) as app:
+        seed_day(app.store, clock.wall())
+        switch = NotificationSwitch(app.store, clock.now)
+        view = tray_view(app, switch, False, clock)
+        alerts = AlertCenter(app.store, app.settings.notifications, switch, clock.now, clock.local_tz)
+        wired = sources_of(app)
+        assert wired.code is not None and wired.console is not None and wired.web is not None
+        sources = Sources(
+            MeteredCode(wired.code, meter), MeteredConsole(wired.console, meter), MeteredWeb(wired.web, meter)
         )
+        renderer = IconRenderer(ICON_SIZE_DEFAULT)
 
-    def client_for(session_key: str) -> ClaudeWebClient:
-        return ClaudeWebClient(http, settings.web_base, session_key, __version__)
+        def present(reports: Reports) -> ViewModel:
+            return meter.timed("present (view model)", lambda: view.present(reports))
 
-    switch = WebSwitch(store, web_settings.enabled)
-    web = SwitchedWeb(
-        WebMonitor(store, find_cookie, client_for, web_settings.organization, clock=clock.utc), switch
-    )
-    options = ViewOptions(
-        thresholds=settings.thresholds,
-        style=settings.icon_style,
-        web_enabled=switch.enabled,
-        stale_after=PollTiming(interval=float(settings.code_poll_seconds)).stale_after,
-    )
-    renderer = IconRenderer(ICON_SIZE_DEFAULT)
+        def publish(result: TickResult) -> None:
+            # Tray.publish hands the result to the UI thread, which draws the icon (cached) when it
+            # changed; benchmarks.running_tray measures that thread. Drawn here to show its cost.
+            meter.timed("icon image (tray's UI thread)", lambda: renderer.image(result.view.icon))
 
-    def presented(code: CodeReport | None, con: ConsoleReport | None, w: WebReport | None) -> ViewModel:
-        return meter.timed("present (view model)", lambda: present(code, clock.utc(), UTC, options, con, w))
-
-    def publish(vm: ViewModel) -> None:
-        # Tray.publish draws the icon image on the polling thread (cached); pystray then hands image and
-        # menu to the toolkit's thread, which benchmarks.running_tray measures.
-        meter.timed("icon image (cached renderer)", lambda: renderer.image(vm.icon))
-
-    timing = PollTiming(
-        interval=float(settings.code_poll_seconds), console_interval=settings.console.poll_seconds
-    )
-    poller = Poller(
-        MeteredCode(monitor, meter),
-        presented,
-        publish,
-        timing,
-        console=MeteredConsole(console, meter),
-        web=MeteredWeb(web, meter),
-        monotonic=clock.wall,
-        wall=clock.wall,
-    )
-    return Simulation(clock, server, poller, meter, store, http)
+        poller = Poller(
+            sources, present, publish, poll_timing(app), alerts=MeteredAlerts(alerts, meter), clock=clock
+        )
+        yield Simulation(clock, server, poller, meter)
 
 
-def run_until(sim: Simulation, end: float) -> int:
+def run_until(sim: Simulation, end: float, profiler: cProfile.Profile | None = None) -> int:
     """Tick the poller, jumping the clock to each wake-up, until `end`; returns the ticks."""
     ticks = 0
-    while sim.clock.now < end:
-        delay = sim.meter.timed(TICK, sim.poller.tick)
+    tick = sim.poller.tick if profiler is None else lambda: profiler.runcall(sim.poller.tick)
+    while sim.clock.wall() < end:
+        delay = sim.meter.timed(TICK, tick)
         ticks += 1
         # A zero delay would tick again at the same instant; a millisecond on is still "due now".
-        sim.clock.now = min(end, sim.clock.now + max(delay, 0.001))
+        sim.clock.advance(min(end - sim.clock.wall(), max(delay, 0.001)))
     return ticks
 
 
@@ -231,29 +195,31 @@ def count(sim: Simulation, since: float, until: float) -> dict[str, int]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--idle-hours", type=int, default=22, help="idle hours after the 2 active ones")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print cProfile's N costliest functions"
+    )
     args = parser.parse_args(argv)
+    # cProfile's own clock: with time.thread_time as its timer the profile would leave the network waits
+    # out, but that clock is a system call per event and swells the many small calls fivefold.
+    profiler = cProfile.Profile() if args.profile else None
     clock = FakeClock(START)
     meter = CpuMeter()
     hours: list[tuple[str, dict[str, int], int]] = []
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="bench-polling-") as scratch,
-        DemoServer("rising", clock=clock.wall) as server,
+        DemoServer("rising", clock=clock.epoch) as server,
+        build(Path(scratch), server, clock, meter) as sim,
     ):
-        sim = build(Path(scratch), server, clock, meter)
-        try:
-            for hour in range(ACTIVE_HOURS + args.idle_hours):
-                if hour == ACTIVE_HOURS:
-                    server.set_scenario("full")  # fixed figures: nobody is using Claude now
-                    meter.phase = "idle"
-                begin = clock.now
-                ticks = run_until(sim, begin + HOUR)
-                kind = "active" if hour < ACTIVE_HOURS else "idle"
-                hours.append((f"hour {hour + 1} ({kind})", count(sim, begin, clock.now), ticks))
-            day = count(sim, START.timestamp(), clock.now)
-        finally:
-            sim.http.close()
-            sim.store.close()
+        for hour in range(ACTIVE_HOURS + args.idle_hours):
+            if hour == ACTIVE_HOURS:
+                server.set_scenario("full")  # fixed figures: nobody is using Claude now
+                meter.phase = "idle"
+            begin = clock.wall()
+            ticks = run_until(sim, begin + HOUR, profiler if hour < ACTIVE_HOURS else None)
+            kind = "active" if hour < ACTIVE_HOURS else "idle"
+            hours.append((f"hour {hour + 1} ({kind})", count(sim, begin, clock.wall()), ticks))
+        day = count(sim, START.timestamp(), clock.wall())
     print(machine_line())
     print(
         f"simulated {len(hours)} h of polling in {time.perf_counter() - started:.1f} s, "
@@ -261,6 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _requests_table(hours, day)
     _cpu_table(meter, {"active": ACTIVE_HOURS, "idle": args.idle_hours})
+    if profiler is not None:
+        _profile_table(profiler, args.profile, meter.calls["active", TICK])
     return 0
 
 
@@ -293,6 +261,19 @@ def _cpu_table(meter: CpuMeter, hours: dict[str, int]) -> None:
         for part in sorted(parts, key=lambda part: -meter.seconds[phase, part]):
             calls = meter.calls[phase, part]
             print(f"    {part:<30} {meter.seconds[phase, part] / calls * 1000:7.2f} ms x {calls:>5} calls")
+
+
+def _profile_table(profiler: cProfile.Profile, shown: int, ticks: int) -> None:
+    print(
+        f"cProfile of the polling thread over the active hours ({ticks} ticks), by own time and then by "
+        "cumulative time; its clock is the wall clock, so waits for the server are in it (socket reads), "
+        "and its overhead is in the CPU figures above:"
+    )
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(shown)
+        text = out.getvalue()
+        print(text[text.index("   ncalls") :].rstrip())  # the table, without pstats' own preamble
 
 
 if __name__ == "__main__":
