@@ -30,8 +30,8 @@ from pathlib import Path
 from benchmarks.harness import REPO, machine_line, with_bytecode
 from tray_app.core.forecast import forecast
 from tray_app.core.models import CodeUsage, UsageWindow
+from tray_app.monitors.code import RECENT_HISTORY
 from tray_app.paths import ENV_HOME
-from tray_app.poller import RECENT_HISTORY
 from tray_app.store import Store
 
 WINDOWS = ("five_hour", "seven_day", "seven_day_fable")

@@ -22,11 +22,11 @@ from tray_app.core.reports import Reports
 from tray_app.core.view import USAGE_PAGE_URL, ViewOptions, present
 from tray_app.core.viewmodel import Action, ViewModel
 from tray_app.desktop import open_path, open_url
+from tray_app.monitors.web import WebSwitch
 from tray_app.paths import APP_NAME
 from tray_app.poller import Poller
 from tray_app.ui.delivery import NotificationQueue
 from tray_app.ui.tray import Tray
-from tray_app.web_monitor import WebSwitch
 
 logger = logging.getLogger(__name__)
 

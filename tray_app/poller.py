@@ -1,289 +1,25 @@
-"""One Code-mode poll: credentials -> back-off check -> fetch -> store -> report. Errors become states."""
+"""The polling thread: when to ask each source, what a tick publishes, and menu actions' way in."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from tray_app.clock import SYSTEM_CLOCK, Clock
-from tray_app.core.backoff import next_backoff
 from tray_app.core.console import ConsoleReport
-from tray_app.core.errors import (
-    AuthError,
-    AuthKind,
-    CredentialsError,
-    NetworkError,
-    RateLimited,
-    ServerError,
-    UsageError,
-)
-from tray_app.core.forecast import MIN_SPAN
-from tray_app.core.models import (
-    Account,
-    CodeReport,
-    CodeStatus,
-    CodeUsage,
-    Status,
-)
-from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
-from tray_app.core.report import build_code_report, format_age
+from tray_app.core.models import CodeReport, Status
 from tray_app.core.reports import Reports, TickResult
 from tray_app.core.rules import Alert
-from tray_app.core.state import Refusal
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
-from tray_app.sources.code_api import CodeApi, TokenEndpoint
-from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
-from tray_app.store import BackoffScope, RefusalSource, Store
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_SCOPE = BackoffScope.CODE
-# Another process (a second `status`, the tray) fetched this recently: share its answer.
-SHARED_FRESHNESS = timedelta(seconds=10)
-PROFILE_MAX_AGE = timedelta(hours=24)
-REFRESH_MARGIN = timedelta(minutes=5)
-# The longest lookback of the forecast short of a day (see core.forecast.LOOKBACKS). Reading more first
-# changes no forecast: longer lookbacks only count when these have too few points, and then the second
-# pass below reads the whole period anyway. A poll reads a quarter of what a day would cost.
-RECENT_HISTORY = timedelta(hours=6)
-HISTORY_SPAN = timedelta(days=8)
-_AUTH_MESSAGES = {
-    AuthKind.SCOPE: "this login lacks the user:profile scope: log in again with `claude`",
-    AuthKind.EXPIRED: "expired: run `claude` to refresh the login",
-    AuthKind.INVALID: "the server refused this login: log in again with `claude`",
-    AuthKind.FORBIDDEN: "the server denied access to usage for this login: log in again with `claude`",
-    AuthKind.REFRESH_REJECTED: "the refresh token was refused: log in again with `claude`",
-}
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fingerprint(token: str) -> str:
-    # A short one-way digest lets every process remember a refused token without storing it.
-    return hashlib.sha256(token.encode()).hexdigest()[:16]
-
-
-class CodeMonitor:
-    """Polls Code mode politely, shares back-off and last good figures with other processes."""
-
-    def __init__(
-        self,
-        store: Store,
-        credentials: ClaudeCredentialStore,
-        api: CodeApi,
-        token_endpoint: TokenEndpoint | None = None,
-        clock: Callable[[], datetime] = _utcnow,
-        forecast_min_span: timedelta = MIN_SPAN,
-        shared_freshness: timedelta = SHARED_FRESHNESS,
-    ) -> None:
-        self._store = store
-        self._min_span = forecast_min_span
-        self._shared_freshness = shared_freshness
-        self._credentials = credentials
-        self._api = api
-        self._token_endpoint = token_endpoint  # None unless token_refresh = "self"
-        self._clock = clock
-
-    def stored_report(self, stale_after: timedelta) -> CodeReport:
-        """The last stored figures without any network: `status --offline`, and the tray at start-up."""
-        now = self._clock()
-        stored = self._store.last_code_usage()
-        if stored is None:
-            return self._report(
-                CodeStatus.STALE, "no figures stored yet: run `claude-usage-tray status`", None
-            )
-        age = now - stored[0]
-        status = CodeStatus.OK if age <= stale_after else CodeStatus.STALE
-        return self._report(status, f"stored figures from {format_age(age)}", stored)
-
-    def backoff_until(self) -> datetime | None:
-        """When the shared back-off ends, if one is in force."""
-        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
-        return None if backoff is None or backoff.until <= self._clock() else backoff.until
-
-    def poll(self, force: bool = False) -> CodeReport:
-        """Fetch now unless a shared back-off or a very recent fetch says not to.
-
-        force (the user's "Refresh now") skips the sharing of a very recent answer, never a back-off.
-        """
-        now = self._clock()
-        stored = self._store.last_code_usage()
-        try:
-            loaded = self._credentials.load()
-            self._check_usable(loaded, now)
-        except CredentialsError as exc:
-            return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
-        except AuthError as exc:
-            return self._failure(CodeStatus.LOGIN_NEEDED, str(exc), stored, now)
-        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
-        if backoff is not None and backoff.until > now:
-            wait = f"next try at {backoff.until:%H:%M:%S} UTC"
-            return self._failure(CodeStatus.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
-        fresh = stored is not None and now - stored[0] < self._shared_freshness
-        if not force and fresh and self._recently_attempted(now):
-            return self._report(CodeStatus.OK, None, stored)
-        self._store.code_cache.set_last_attempt(now)
-        try:
-            return self._fetch(loaded, now, None if stored is None else stored[1])
-        except UsageError as exc:
-            return self._handle_failure(exc, loaded, stored, now)
-
-    def _check_usable(self, loaded: LoadedCredentials, now: datetime) -> None:
-        creds = loaded.credentials
-        if creds.scopes is not None and "user:profile" not in creds.scopes:
-            hint = (
-                "the CLAUDE_CODE_OAUTH_TOKEN from `claude setup-token` cannot read usage"
-                if loaded.source == "environment"
-                else "this Claude Code login cannot read usage (no user:profile scope)"
-            )
-            raise AuthError(AuthKind.SCOPE, f"{hint}: log in again with `claude`")
-        refused = self._store.refusals.get(RefusalSource.CODE_TOKEN) or Refusal("")
-        fingerprint, kind = refused.fingerprint, refused.reason
-        retry_by_refresh = kind == AuthKind.EXPIRED and self._token_endpoint is not None
-        if fingerprint == _fingerprint(creds.access_token) and kind in set(AuthKind) and not retry_by_refresh:
-            raise AuthError(AuthKind(kind), _AUTH_MESSAGES[AuthKind(kind)])
-        if expires_soon(creds, now, timedelta(0)) and self._token_endpoint is None:
-            raise AuthError(AuthKind.EXPIRED, "expired: run `claude` to refresh the login")
-
-    def _recently_attempted(self, now: datetime) -> bool:
-        attempted = self._store.code_cache.last_attempt()
-        return attempted is not None and now - attempted < self._shared_freshness
-
-    def _fetch(self, loaded: LoadedCredentials, now: datetime, last_good: CodeUsage | None) -> CodeReport:
-        if self._token_endpoint is not None and expires_soon(loaded.credentials, now, REFRESH_MARGIN):
-            loaded = self._refresh(loaded, now)
-        try:
-            usage = self._api.usage(loaded.credentials.access_token)
-        except AuthError as exc:
-            if exc.kind is not AuthKind.EXPIRED or self._token_endpoint is None:
-                raise
-            loaded = self._refresh(loaded, now)
-            usage = self._api.usage(loaded.credentials.access_token)
-        reject_empty_answer(usage, last_good)
-        fetched_at = self._clock()
-        self._store.add_windows(fetched_at, usage.windows)
-        self._store.save_code_usage(fetched_at, usage)
-        self._store.backoffs.clear(BACKOFF_SCOPE)
-        self._refresh_profile(loaded, fetched_at)
-        self._store.prune(fetched_at)
-        return self._report(CodeStatus.OK, None, (fetched_at, usage))
-
-    def _refresh(self, loaded: LoadedCredentials, now: datetime) -> LoadedCredentials:
-        """Opt-in refresh: new pair from the token endpoint, written back only if nobody else did."""
-        assert self._token_endpoint is not None
-        refresh_token = loaded.credentials.refresh_token
-        if refresh_token is None:
-            raise AuthError(AuthKind.EXPIRED, "expired, and the login has no refresh token: run `claude`")
-        grant = self._token_endpoint.refresh(refresh_token)
-        if self._credentials.save_refreshed(loaded, grant, now):
-            logger.info("refreshed the Claude Code access token and wrote it back to %s", loaded.location)
-        else:
-            logger.info("credentials changed while refreshing; using the ones Claude Code wrote")
-        return self._credentials.load()
-
-    def _refresh_profile(self, loaded: LoadedCredentials, now: datetime) -> None:
-        known = self._store.account()
-        if known is not None and now - known[0] < PROFILE_MAX_AGE:
-            return
-        try:
-            account = self._api.profile(loaded.credentials.access_token)
-        except UsageError as exc:
-            # The account line is a nicety; usage figures matter more than a failed profile call.
-            logger.warning("profile not available: %s", exc)
-            return
-        if account.email is None and known is not None:
-            # A profile without an email is garbled, not a new account: keep showing who we know (and
-            # ask again in a day, as usual).
-            logger.warning("the profile answer names no account; keeping the known one")
-            account = known[1]
-        if account.plan is None:
-            creds = loaded.credentials
-            account = Account(
-                account.email, plan_name(creds.subscription_type, creds.rate_limit_tier), account.organization
-            )
-        self._store.save_account(now, account)
-
-    def _handle_failure(
-        self,
-        exc: UsageError,
-        loaded: LoadedCredentials,
-        stored: tuple[datetime, CodeUsage] | None,
-        now: datetime,
-    ) -> CodeReport:
-        if isinstance(exc, RateLimited):
-            return self._rate_limited(exc.retry_after, str(exc), stored, now)
-        if isinstance(exc, AuthError):
-            # A refused token stays refused: remember it (as a digest) so no process resends it;
-            # a new token written by Claude Code is tried at once.
-            fingerprint = _fingerprint(loaded.credentials.access_token)
-            self._store.refusals.set(RefusalSource.CODE_TOKEN, Refusal(fingerprint, exc.kind.value), now)
-            return self._failure(CodeStatus.LOGIN_NEEDED, _AUTH_MESSAGES[exc.kind], stored, now)
-        if isinstance(exc, ServerError) and exc.retry_after is not None:
-            return self._rate_limited(exc.retry_after, str(exc), stored, now)
-        if isinstance(exc, NetworkError):
-            return self._failure(CodeStatus.OFFLINE, f"offline: {exc}", stored, now)
-        logger.warning("usage fetch failed: %s", exc)
-        return self._failure(CodeStatus.ERROR, str(exc), stored, now)
-
-    def _rate_limited(
-        self, retry_after: float | None, reason: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
-    ) -> CodeReport:
-        backoff = next_backoff(self._store.backoffs.get(BACKOFF_SCOPE), retry_after, reason, now)
-        self._store.backoffs.set(BACKOFF_SCOPE, backoff)
-        pause = (backoff.until - now).total_seconds()
-        logger.warning("%s; pausing %d s (strike %d)", reason, pause, backoff.strikes)
-        return self._failure(
-            CodeStatus.RATE_LIMITED, f"{reason}; next try at {backoff.until:%H:%M:%S} UTC", stored, now
-        )
-
-    def _failure(
-        self, status: CodeStatus, message: str, stored: tuple[datetime, CodeUsage] | None, now: datetime
-    ) -> CodeReport:
-        if stored is not None:
-            message = f"{message} (showing figures from {format_age(now - stored[0])})"
-        return self._report(status, message, stored)
-
-    def stored_usage(self) -> tuple[datetime, CodeUsage] | None:
-        return self._store.last_code_usage()
-
-    def report_from(
-        self, status: CodeStatus, message: str | None, stored: tuple[datetime, CodeUsage] | None
-    ) -> CodeReport:
-        """A report of given figures with their stored history's forecasts (the claude.ai fallback)."""
-        return self._report(status, message, stored)
-
-    def _report(
-        self, status: CodeStatus, message: str | None, stored: tuple[datetime, CodeUsage] | None
-    ) -> CodeReport:
-        known = self._store.account()
-        account = None if known is None else known[1]
-        if stored is None:
-            return build_code_report(status, message, account, None, {}, self._min_span)
-        # Six hours of history are enough for almost every forecast; the rare window with too little
-        # recent data gets its whole period read in a second pass, so a normal poll stays cheap.
-        recent = {
-            w.id: self._store.window_history(w.id, stored[0] - RECENT_HISTORY) for w in stored[1].windows
-        }
-        report = build_code_report(status, message, account, stored, recent, self._min_span)
-        thin = [
-            item.window.id
-            for item in report.windows
-            if item.forecast.rate_per_hour is None and item.window.resets_at is not None
-        ]
-        if not thin:
-            return report
-        full = {**recent, **{wid: self._store.window_history(wid, stored[0] - HISTORY_SPAN) for wid in thin}}
-        return build_code_report(status, message, account, stored, full, self._min_span)
 
 
 @dataclass(frozen=True)
@@ -322,7 +58,7 @@ class UsageSource(Protocol):
 
 
 class ConsoleSource(Protocol):
-    """What the poller needs of Console mode (tray_app.console_monitor.ConsoleMonitor)."""
+    """What the poller needs of Console mode (tray_app.monitors.console.ConsoleMonitor)."""
 
     def refresh(self) -> ConsoleReport: ...
 
@@ -330,7 +66,7 @@ class ConsoleSource(Protocol):
 
 
 class WebSource(Protocol):
-    """What the poller needs of the claude.ai session (tray_app.web_monitor)."""
+    """What the poller needs of the claude.ai session (tray_app.monitors.web)."""
 
     def refresh(self) -> WebReport | None: ...
 

@@ -27,7 +27,7 @@ from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.demo import DemoServer
 from tray_app.environment import Environment
-from tray_app.poller import CodeMonitor
+from tray_app.monitors.code import CodeMonitor
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient

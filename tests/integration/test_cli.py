@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tray_app.demo import DemoServer
-from tray_app.poller import CodeMonitor
+from tray_app.monitors.code import CodeMonitor
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient

@@ -21,7 +21,7 @@ from tray_app.core.errors import (
 )
 from tray_app.core.models import CodeReport, CodeStatus, TokenGrant
 from tray_app.demo import DemoResponse, DemoServer
-from tray_app.poller import BACKOFF_SCOPE, CodeMonitor
+from tray_app.monitors.code import BACKOFF_SCOPE, CodeMonitor
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient

@@ -12,8 +12,9 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
+import tray_app.monitors.console
 from tray_app.config import ConsoleSettings
-from tray_app.console_monitor import BACKOFF_SCOPE, ConsoleMonitor
+from tray_app.core.console_codec import lines_from_json
 from tray_app.core.models import CodeStatus
 from tray_app.demo import (
     CLAUDE_CODE_REPORT_PATH,
@@ -22,6 +23,7 @@ from tray_app.demo import (
     WORKSPACES_PATH,
     DemoServer,
 )
+from tray_app.monitors.console import BACKOFF_SCOPE, ConsoleMonitor
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
@@ -39,7 +41,7 @@ class Clock:
 
 class Setup:
     def __init__(self, server: DemoServer, store: Store, clock: Clock, settings: ConsoleSettings) -> None:
-        self.server, self.store, self.clock = server, store, clock
+        self.server, self.store, self.clock, self.settings = server, store, clock, settings
         self.http = HttpClient(10)
         self.api = ConsoleApi(self.http, server.base_url, KEY, "test")
         self.monitor = ConsoleMonitor(store, self.api, settings, clock=clock)
@@ -152,6 +154,27 @@ def test_past_days_come_from_the_database(setup: Setup) -> None:
     report = setup.monitor.refresh()
     assert len(setup.server.requests(MESSAGES_REPORT_PATH)) == before + 1
     assert report.figures is not None and report.figures.daily[0][0].isoformat() == "2026-11-01"
+
+
+def test_a_cached_day_is_parsed_once_until_it_is_fetched_again(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[str] = []
+
+    def counting(kind: str, rows: object) -> list[Any]:
+        parsed.append(kind)
+        return lines_from_json(kind, rows)
+
+    monkeypatch.setattr(tray_app.monitors.console, "lines_from_json", counting)
+    setup.monitor.refresh()
+    assert len(parsed) == 3 * 26  # cost, tokens and Claude Code, November 1-26
+    parsed.clear()
+    setup.clock.now += timedelta(minutes=2)
+    report = setup.monitor.refresh()
+    # Only the days fetched again (the 25th and 26th of cost and tokens) are read again.
+    assert sorted(parsed) == ["cost", "cost", "tokens", "tokens"]
+    fresh = ConsoleMonitor(setup.store, setup.api, setup.settings, clock=setup.clock)
+    assert report.figures is not None and report.figures == fresh.stored_report().figures
 
 
 @pytest.mark.parametrize(

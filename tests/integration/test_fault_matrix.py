@@ -30,7 +30,6 @@ import pytest
 
 from tray_app import console_monitor, poller, web_monitor
 from tray_app.config import ConsoleSettings
-from tray_app.console_monitor import ConsoleMonitor
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, CodeStatus
 from tray_app.core.view import ViewOptions, present
@@ -45,15 +44,17 @@ from tray_app.demo import (
     DemoResponse,
     DemoServer,
 )
-from tray_app.poller import CodeMonitor, Poller, PollTiming
+from tray_app.monitors.code import CodeMonitor
+from tray_app.monitors.console import ConsoleMonitor
+from tray_app.monitors.web import LastWebReport, WebMonitor, WebUsageMonitor
+from tray_app.poller import Poller, PollTiming
+from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import MAX_BODY_BYTES, HttpClient
-from tray_app.sources.web_api import CookieSearch, SessionCookie
 from tray_app.store import Store
-from tray_app.web_monitor import LastWebReport, WebMonitor, WebUsageMonitor
 
 from ..conftest import write_login
 

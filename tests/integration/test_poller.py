@@ -13,7 +13,8 @@ from tray_app.core.models import CodeReport, CodeStatus
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
 from tray_app.demo import DemoServer
-from tray_app.poller import CodeMonitor, Poller, PollTiming, Sources
+from tray_app.monitors.code import CodeMonitor
+from tray_app.poller import Poller, PollTiming, Sources
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient

@@ -46,7 +46,6 @@ import pytest
 from tray_app.alert_settings import NotificationSettings
 from tray_app.alerts import AlertCenter, NotificationSwitch
 from tray_app.config import ConsoleSettings
-from tray_app.console_monitor import ConsoleMonitor
 from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
 from tray_app.core.rules import AlertKind, RulesState, step
@@ -54,7 +53,9 @@ from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.demo import PROFILE_PATH, USAGE_PATH, DemoResponse, DemoServer
-from tray_app.poller import CodeMonitor, Poller, PollTiming
+from tray_app.monitors.code import CodeMonitor
+from tray_app.monitors.console import ConsoleMonitor
+from tray_app.poller import Poller, PollTiming
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore

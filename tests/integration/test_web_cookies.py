@@ -29,7 +29,7 @@ from Cryptodome.Cipher import AES
 from Cryptodome.Protocol.KDF import PBKDF2
 from Cryptodome.Util.Padding import pad
 
-from tray_app.sources.web_api import CookieSearch, SessionCookie, find_session_cookie
+from tray_app.sources.browser_cookies import CookieSearch, SessionCookie, find_session_cookie
 
 from .notifyd import PrivateBus
 
@@ -491,7 +491,7 @@ def test_browser_cookie3_is_imported_only_to_decrypt_a_browser_store(tmp_path: P
         "import sys\n"
         "from datetime import UTC, datetime\n"
         "from pathlib import Path\n"
-        "from tray_app.sources.web_api import find_session_cookie\n"
+        "from tray_app.sources.browser_cookies import find_session_cookie\n"
         f"found = find_session_cookie(home=Path({str(tmp_path)!r}), platform='linux', "
         f"manual_key={MANUAL_KEY!r}, now=datetime.now(UTC)).found\n"
         "assert found is not None and found.browser == 'config file'\n"
@@ -537,7 +537,8 @@ class SharingViolation(PermissionError):
     ids=["sqlite-busy", "windows-sharing-violation", "permission", "not-a-database"],
 )
 def test_failure_lines_say_what_happened(error: Exception, line: str) -> None:
-    from tray_app.sources.web_api import _describe, _Store
+    from tray_app.sources.browser_cookies import CookieStore as _Store
+    from tray_app.sources.browser_cookies import _describe
 
     store = _Store("Chrome", Path("/profile/Network/Cookies"), "/profile")
     assert _describe(store, error).startswith("Chrome: ")

@@ -10,11 +10,11 @@ import pytest
 
 from tray_app.core.models import CodeStatus
 from tray_app.demo import DemoServer
+from tray_app.monitors.web import BACKOFF_SCOPE, WebMonitor
+from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.http import HttpClient
-from tray_app.sources.web_api import CookieSearch, SessionCookie
 from tray_app.store import Store
-from tray_app.web_monitor import BACKOFF_SCOPE, WebMonitor
 
 from ..conftest import CliEnv
 

@@ -9,10 +9,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tray_app.clock import utc_now
 from tray_app.core.models import Backoff
 from tray_app.core.timeparse import from_epoch, to_epoch
 from tray_app.store import files
@@ -218,7 +219,7 @@ class Database:
                 self._conn.close()
             self._conn = None
             try:
-                files.move_aside(self.path, datetime.now(UTC))
+                files.move_aside(self.path, utc_now())
             except OSError as move_error:
                 logger.warning("Cannot move the damaged database aside: %s", move_error.strerror)
             self._attach()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tray_app.clock import utc_now
 from tray_app.store.schema import SCHEMA_VERSION, migrate
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def open_or_replace(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as exc:
         if not is_corruption(exc):
             raise
-        move_aside(path, datetime.now(UTC))
+        move_aside(path, utc_now())
         # A second failure on a brand-new file is not corruption we can fix: let it raise.
         return _connect(path)
 

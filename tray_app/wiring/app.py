@@ -12,22 +12,23 @@ from tray_app import __version__
 from tray_app.autostart import Autostart
 from tray_app.clock import Clock
 from tray_app.config import Settings, load_settings
-from tray_app.console_monitor import ConsoleMonitor
 from tray_app.core.errors import ConfigError, CredentialsError
 from tray_app.core.forecast import MIN_SPAN
 from tray_app.core.state import ClaudeVersion
 from tray_app.environment import Environment
-from tray_app.poller import SHARED_FRESHNESS, CodeMonitor, UsageSource
+from tray_app.monitors.code import SHARED_FRESHNESS, CodeMonitor
+from tray_app.monitors.console import ConsoleMonitor
+from tray_app.monitors.web import LastWebReport, SwitchedWeb, WebMonitor, WebSwitch, WebUsageMonitor
+from tray_app.poller import UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
+from tray_app.sources.browser_cookies import CookieSearch, find_session_cookie
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
-from tray_app.sources.web_api import CookieSearch, find_session_cookie
 from tray_app.store import Store
 from tray_app.ui.backend import ENV_BACKEND, BackendChoice, detect_backend
-from tray_app.web_monitor import LastWebReport, SwitchedWeb, WebMonitor, WebSwitch, WebUsageMonitor
 
 CLAUDE_VERSION_MAX_AGE = timedelta(days=1)
 

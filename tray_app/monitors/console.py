@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
+from tray_app.clock import utc_now
 from tray_app.config import ConsoleSettings
-from tray_app.core.backoff import next_backoff
 from tray_app.core.console import (
     Budgets,
     ClaudeCodeLine,
@@ -20,10 +20,10 @@ from tray_app.core.console import (
     summarize,
 )
 from tray_app.core.console_codec import lines_from_json, lines_to_json
-from tray_app.core.errors import AuthError, NetworkError, RateLimited, ServerError, ShapeError, UsageError
-from tray_app.core.models import CodeStatus
-from tray_app.core.report import format_age
+from tray_app.core.errors import AuthError, ServerError, ShapeError, UsageError
+from tray_app.core.models import Status
 from tray_app.core.state import CachedOrganization, CachedWorkspaces, Refusal
+from tray_app.monitors.policy import SharedPause, showing_older, status_of
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.store import BackoffScope, RefusalSource, Store
 
@@ -36,10 +36,6 @@ SETTLED_AFTER = timedelta(days=1)
 SLOW_REFRESH = timedelta(hours=1)
 # A refused Admin API key (401/403) is not sent again for this long; a different key is tried at once.
 REFUSED_KEY_PAUSE = timedelta(hours=1)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -70,13 +66,19 @@ class ConsoleMonitor:
         api: ConsoleApi,
         settings: ConsoleSettings,
         fallback_email: Callable[[], str | None] = lambda: None,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._api = api
         self._settings = settings
         self._fallback_email = fallback_email
         self._clock = clock
+        self._pause = SharedPause(store, BACKOFF_SCOPE, clock)
+        # (kind, day) -> (when that day was fetched, its rows parsed). Every report sums the month's
+        # cached days, but only the days that can still change are fetched again: a day with the same
+        # fetched_at holds the same text, so a settled day is parsed once, not on every refresh. (Two
+        # fetches of one day within one second could differ; the day's next fetch replaces the rows.)
+        self._parsed: dict[tuple[str, date], tuple[datetime, tuple[object, ...]]] = {}
 
     @property
     def my_email(self) -> str | None:
@@ -85,23 +87,23 @@ class ConsoleMonitor:
     def refresh(self) -> ConsoleReport:
         """Fetch what may have changed (unless a shared back-off holds), then report the month."""
         now = self._clock()
-        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
-        if backoff is not None and backoff.until > now:
+        backoff = self._pause.holding(now)
+        if backoff is not None:
             return self._report(
-                CodeStatus.RATE_LIMITED, f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC"
+                Status.RATE_LIMITED, f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC"
             )
         refused = self._refused_until(now)
         if refused is not None:
             until, message = refused
-            return self._report(CodeStatus.LOGIN_NEEDED, f"{message}; next try at {until:%H:%M} UTC")
+            return self._report(Status.LOGIN_NEEDED, f"{message}; next try at {until:%H:%M} UTC")
         try:
             self._refresh_slow_parts(now)
             self._refresh_reports(now)
             self._refresh_claude_code(now)
         except UsageError as exc:
             return self._failure(exc, now)
-        self._store.backoffs.clear(BACKOFF_SCOPE)
-        report = self._report(CodeStatus.OK, None, updated_at=now)
+        self._pause.clear()
+        report = self._report(Status.OK, None, updated_at=now)
         if report.figures is not None:
             figures = report.figures
             costs = {w.id or "default": w.cost for w in figures.workspaces}
@@ -110,7 +112,7 @@ class ConsoleMonitor:
 
     def stored_report(self) -> ConsoleReport:
         """The month from the cache alone: no network (start-up, `status --offline`)."""
-        return self._report(CodeStatus.STALE, "figures from the database")
+        return self._report(Status.STALE, "figures from the database")
 
     def _due(self, cached: CachedOrganization | CachedWorkspaces | None, now: datetime) -> bool:
         return cached is None or cached.fetched_at is None or now - cached.fetched_at >= SLOW_REFRESH
@@ -156,21 +158,19 @@ class ConsoleMonitor:
         self._store.console_cache.set_claude_code_fetched_at(now)
 
     def _failure(self, exc: UsageError, now: datetime) -> ConsoleReport:
-        # A 429, or a 5xx that says when to come back, pauses every process the same way.
-        if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
-            backoff = next_backoff(self._store.backoffs.get(BACKOFF_SCOPE), exc.retry_after, str(exc), now)
-            self._store.backoffs.set(BACKOFF_SCOPE, backoff)
-            return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {backoff.until:%H:%M} UTC")
+        status = status_of(exc)
+        if status is Status.RATE_LIMITED:
+            backoff = self._pause.lengthen(exc, now)
+            return self._report(status, f"{exc}; next try at {backoff.until:%H:%M} UTC")
         if isinstance(exc, AuthError):
             # Shared through the database, like a back-off: no process resends the refused key for a while.
             refusal = Refusal(self._api.key_fingerprint, str(exc), now)
             self._store.refusals.set(RefusalSource.CONSOLE_KEY, refusal, now)
-            return self._report(CodeStatus.LOGIN_NEEDED, str(exc))
-        if isinstance(exc, NetworkError):
-            return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
+        if status is Status.OFFLINE:
+            return self._report(status, f"offline: {exc}")
         if isinstance(exc, ServerError | ShapeError):
             logger.warning("console refresh failed: %s", exc)
-        return self._report(CodeStatus.ERROR, str(exc))
+        return self._report(status, str(exc))
 
     def _refused_until(self, now: datetime) -> tuple[datetime, str] | None:
         """When this key, refused lately, may be tried again, and why it was refused; None: try it now."""
@@ -180,16 +180,27 @@ class ConsoleMonitor:
         until = refused.at + REFUSED_KEY_PAUSE
         return (until, refused.reason) if now < until else None
 
-    def _cached(self, kind: str, first: date) -> list[object]:
+    def _cached(self, kind: str, first: date) -> tuple[list[object], datetime | None]:
+        """The rows of a kind's cached days from `first` on, and when the latest of those days was fetched."""
         rows: list[object] = []
-        for day, (_fetched, raw) in sorted(self._store.console_days(kind, first).items()):
-            try:
-                rows += lines_from_json(kind, json.loads(raw))
-            except (ValueError, ShapeError) as exc:
-                logger.warning(
-                    "cached %s rows of %s unreadable (%s); they will be fetched again", kind, day, exc
-                )
-        return rows
+        stored = self._store.console_days(kind, first)
+        for day, (fetched, raw) in sorted(stored.items()):
+            rows += self._parsed_day(kind, day, fetched, raw)
+        for gone in [key for key in self._parsed if key[0] == kind and key[1] not in stored]:
+            del self._parsed[gone]  # last month's days, or days no longer stored
+        return rows, max((at for at, _ in stored.values()), default=None)
+
+    def _parsed_day(self, kind: str, day: date, fetched: datetime, raw: str) -> tuple[object, ...]:
+        known = self._parsed.get((kind, day))
+        if known is not None and known[0] == fetched:
+            return known[1]
+        try:
+            lines = tuple(lines_from_json(kind, json.loads(raw)))
+        except (ValueError, ShapeError) as exc:
+            logger.warning("cached %s rows of %s unreadable (%s); they will be fetched again", kind, day, exc)
+            return ()
+        self._parsed[(kind, day)] = (fetched, lines)
+        return lines
 
     def _workspaces(self) -> list[Workspace]:
         cached = self._store.console_cache.workspaces()
@@ -200,23 +211,22 @@ class ConsoleMonitor:
         return None if cached is None else cached.organization.name
 
     def _report(
-        self, status: CodeStatus, message: str | None, updated_at: datetime | None = None
+        self, status: Status, message: str | None, updated_at: datetime | None = None
     ) -> ConsoleReport:
         now = self._clock()
         first = month_start(now).date()
-        costs = self._cached("cost", first)
-        last_fetch = max((at for at, _ in self._store.console_days("cost", first).values()), default=None)
+        costs, last_fetch = self._cached("cost", first)
         if updated_at is None:
             updated_at = last_fetch
         if not costs and last_fetch is None:
             return ConsoleReport(status, message, self._organization(), None, None)
-        if status is not CodeStatus.OK and last_fetch is not None:
-            message = f"{message} (showing figures from {format_age(now - last_fetch)})"
+        if status is not Status.OK:
+            message = showing_older(message, last_fetch, now)
         figures = summarize(
             now,
             [c for c in costs if isinstance(c, CostLine)],
-            [t for t in self._cached("tokens", first) if isinstance(t, TokenLine)],
-            [c for c in self._cached("claude_code", first) if isinstance(c, ClaudeCodeLine)],
+            [t for t in self._cached("tokens", first)[0] if isinstance(t, TokenLine)],
+            [c for c in self._cached("claude_code", first)[0] if isinstance(c, ClaudeCodeLine)],
             self._workspaces(),
             self.my_email,
             Budgets(self._settings.budget, self._settings.workspace_budgets),

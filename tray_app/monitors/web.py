@@ -6,41 +6,31 @@ plain words and the session is left alone for at least an hour, never retried in
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from tray_app.clock import utc_now
 from tray_app.core.errors import (
     AuthError,
-    ChallengeError,
-    NetworkError,
     RateLimited,
     ServerError,
     UsageError,
 )
-from tray_app.core.models import Backoff, CodeReport, CodeStatus
+from tray_app.core.models import CodeReport, Status
 from tray_app.core.parse import reject_empty_answer
-from tray_app.core.report import format_age
 from tray_app.core.state import Refusal, WebLast
 from tray_app.core.web_report import WebReport
-from tray_app.poller import CodeMonitor
+from tray_app.monitors.code import CodeMonitor
+from tray_app.monitors.policy import SharedPause, fingerprint, showing_older, status_of
+from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
 from tray_app.sources.claude_web import ClaudeWebClient
-from tray_app.sources.web_api import CookieSearch, SessionCookie
 from tray_app.store import BackoffScope, RefusalSource, Store
 
 logger = logging.getLogger(__name__)
 
 BACKOFF_SCOPE = BackoffScope.WEB
 CHALLENGE_PAUSE = timedelta(hours=1)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fingerprint(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()[:16]
 
 
 class WebMonitor:
@@ -53,7 +43,7 @@ class WebMonitor:
         client_for: Callable[[str], ClaudeWebClient],
         organization: str | None,
         fetch_usage: bool = False,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._store = store
         self._find_cookie = find_cookie
@@ -63,6 +53,7 @@ class WebMonitor:
         self._fetch_usage = fetch_usage
         self.last: WebReport | None = None
         self._clock = clock
+        self._pause = SharedPause(store, BACKOFF_SCOPE, clock)
         self._cookie: SessionCookie | None = None
         self._client: ClaudeWebClient | None = None
 
@@ -75,7 +66,7 @@ class WebMonitor:
         return self._cookie
 
     def stored_report(self) -> WebReport:
-        return self._report(CodeStatus.STALE, "figures from the database")
+        return self._report(Status.STALE, "figures from the database")
 
     def refresh(self) -> WebReport:
         """Fetch the claude.ai figures unless paused; the report keeps the last good ones on failure."""
@@ -83,20 +74,19 @@ class WebMonitor:
         return self.last
 
     def backoff_until(self) -> datetime | None:
-        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
-        return None if backoff is None or backoff.until <= self._clock() else backoff.until
+        return self._pause.until()
 
     def _refresh(self) -> WebReport:
         now = self._clock()
-        backoff = self._store.backoffs.get(BACKOFF_SCOPE)
-        if backoff is not None and backoff.until > now:
+        backoff = self._pause.holding(now)
+        if backoff is not None:
             return self._report(
-                CodeStatus.BLOCKED if "browser check" in backoff.reason else CodeStatus.RATE_LIMITED,
+                Status.BLOCKED if "browser check" in backoff.reason else Status.RATE_LIMITED,
                 f"{backoff.reason}; next try at {backoff.until:%H:%M} UTC",
             )
         client = self._session(now)
         if client is None:
-            return self._report(CodeStatus.LOGIN_NEEDED, self._no_cookie_message())
+            return self._report(Status.LOGIN_NEEDED, self._no_cookie_message())
         try:
             return self._fetch(client, now)
         except UsageError as exc:
@@ -115,7 +105,7 @@ class WebMonitor:
         if cookie is None:
             return None
         refused = self._store.refusals.get(RefusalSource.WEB_SESSION)
-        if refused is not None and refused.fingerprint == _fingerprint(cookie.value):
+        if refused is not None and refused.fingerprint == fingerprint(cookie.value):
             return None  # the same session claude.ai already refused: wait for a new login
         self._cookie = cookie
         self._client = self._client_for(cookie.value)
@@ -125,7 +115,7 @@ class WebMonitor:
         organizations = client.organizations()
         org = client.pick_organization(organizations, self._organization)
         if org is None:
-            return self._report(CodeStatus.ERROR, "this claude.ai account has no organization")
+            return self._report(Status.ERROR, "this claude.ai account has no organization")
         overage = client.overage(org.uuid)
         prepaid = client.prepaid(org.uuid)
         if self._fetch_usage:
@@ -135,39 +125,39 @@ class WebMonitor:
             self._store.save_code_usage(now, usage)
         browser = None if self._cookie is None else self._cookie.browser
         self._store.web_cache.set_last(WebLast(org.name, browser, overage, prepaid, now), now)
-        self._store.backoffs.clear(BACKOFF_SCOPE)
-        return self._report(CodeStatus.OK, None)
+        self._pause.clear()
+        return self._report(Status.OK, None)
 
     def _failure(self, exc: UsageError, now: datetime) -> WebReport:
         browser = self._cookie.browser if self._cookie is not None else "your browser"
-        if isinstance(exc, ChallengeError):
-            # Whole seconds are stored: round up so the pause is never a moment short of the hour.
-            until = (now + CHALLENGE_PAUSE + timedelta(seconds=1)).replace(microsecond=0)
+        status = status_of(exc)
+        if status is Status.BLOCKED:
             reason = "claude.ai is asking for a browser check; showing Claude Code figures only"
-            self._store.backoffs.set(BACKOFF_SCOPE, Backoff(until, reason, 1))
+            until = self._pause.hold(CHALLENGE_PAUSE, reason, now).until
             logger.warning("claude.ai answered with a Cloudflare browser check; pausing until %s", until)
-            return self._report(CodeStatus.BLOCKED, f"{reason}; next try at {until:%H:%M} UTC")
+            return self._report(status, f"{reason}; next try at {until:%H:%M} UTC")
         if isinstance(exc, AuthError):
             if self._cookie is not None:
-                refusal = Refusal(_fingerprint(self._cookie.value))
+                refusal = Refusal(fingerprint(self._cookie.value))
                 self._store.refusals.set(RefusalSource.WEB_SESSION, refusal, now)
             self._client = None
             if self._cookie is not None and self._cookie.browser == "config file":
                 advice = "paste a new web.session_key into the settings"
             else:
                 advice = f"log in to claude.ai in {browser} again"
-            return self._report(CodeStatus.LOGIN_NEEDED, f"the claude.ai session has expired: {advice}")
-        if isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None):
-            # A 429, or a 503 that says when to come back: every process stays away at least that long.
-            until = now + timedelta(seconds=max(exc.retry_after or 0, CHALLENGE_PAUSE.total_seconds() / 4))
-            self._store.backoffs.set(BACKOFF_SCOPE, Backoff(until, str(exc), 1))
-            return self._report(CodeStatus.RATE_LIMITED, f"{exc}; next try at {until:%H:%M} UTC")
-        if isinstance(exc, NetworkError):
-            return self._report(CodeStatus.OFFLINE, f"offline: {exc}")
+            return self._report(status, f"the claude.ai session has expired: {advice}")
+        if status is Status.RATE_LIMITED:
+            # claude.ai is asked rarely: whatever the server says, at least a quarter of an hour.
+            retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
+            span = timedelta(seconds=max(retry_after or 0, CHALLENGE_PAUSE.total_seconds() / 4))
+            until = self._pause.hold(span, str(exc), now).until
+            return self._report(status, f"{exc}; next try at {until:%H:%M} UTC")
+        if status is Status.OFFLINE:
+            return self._report(status, f"offline: {exc}")
         logger.warning("claude.ai refresh failed: %s", exc)
-        return self._report(CodeStatus.ERROR, str(exc))
+        return self._report(Status.ERROR, str(exc))
 
-    def _report(self, status: CodeStatus, message: str | None) -> WebReport:
+    def _report(self, status: Status, message: str | None) -> WebReport:
         last = self._store.web_cache.last()
         if last is None:
             return WebReport(
@@ -179,8 +169,8 @@ class WebMonitor:
                 None,
                 None,
             )
-        if status is not CodeStatus.OK:
-            message = f"{message} (showing figures from {format_age(self._clock() - last.fetched_at)})"
+        if status is not Status.OK:
+            message = showing_older(message, last.fetched_at, self._clock())
         return WebReport(
             status=status,
             message=message,
@@ -205,7 +195,7 @@ class WebUsageMonitor:
     def poll(self, force: bool = False) -> CodeReport:
         report = self._web.refresh()
         stored = self._code.stored_usage()
-        message = None if report.status is CodeStatus.OK else report.message
+        message = None if report.status is Status.OK else report.message
         return self._code.report_from(report.status, message, stored)
 
     def stored_report(self, stale_after: timedelta) -> CodeReport:
