@@ -13,7 +13,7 @@ from typing import TextIO
 
 from tray_app.clock import Clock
 from tray_app.core.errors import ConfigError
-from tray_app.core.models import FIVE_HOUR, CodeReport, CodeStatus
+from tray_app.core.models import FIVE_HOUR, CodeReport, Status
 from tray_app.core.report import build_code_report
 from tray_app.core.statusline import check_template, render_statusline, statusline_fields
 from tray_app.environment import Environment
@@ -40,7 +40,7 @@ def _report(store: Store, now: datetime) -> CodeReport | None:
     if stored is None:
         return None
     histories = {FIVE_HOUR: store.window_history(FIVE_HOUR, stored[0] - timedelta(hours=24))}
-    return build_code_report(CodeStatus.OK, None, None, stored, histories)
+    return build_code_report(Status.OK, None, None, stored, histories)
 
 
 def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tray_app.clock import local_tz, utc_now
 from tray_app.core.console import ConsoleReport, MonthFigures
-from tray_app.core.models import CodeReport, CodeStatus, ExtraUsage, WindowReport
+from tray_app.core.models import CodeReport, ExtraUsage, Status, WindowReport
 from tray_app.core.report import (
     console_lines,
     extra_usage_phrase,
@@ -55,7 +55,7 @@ LEVEL_STYLES = {
     Level.HIGH: "dark_orange",
     Level.CRITICAL: "red",
 }
-_SOFT = (CodeStatus.OK, CodeStatus.STALE)
+_SOFT = (Status.OK, Status.STALE)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def _problem_box(title: str, message: str) -> RenderableType:
 
 
 def _status_parts(
-    status: CodeStatus, message: str | None, updated_at: datetime | None, now: datetime
+    status: Status, message: str | None, updated_at: datetime | None, now: datetime
 ) -> list[RenderableType]:
     """'Updated 20 s ago' (as `status` says it), and a red box when something is wrong.
 

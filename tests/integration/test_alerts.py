@@ -10,7 +10,7 @@ import pytest
 
 from tray_app.alert_settings import NotificationSettings, parse_notification_settings
 from tray_app.alerts import AlertCenter, NotificationSwitch, tomorrow_morning
-from tray_app.core.models import CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.models import CodeReport, Forecast, Status, UsageWindow, WindowReport
 from tray_app.store import Store
 
 from .store_helpers import put_values
@@ -21,9 +21,7 @@ RESET = datetime(2026, 8, 4, 16, 20, tzinfo=UTC)
 
 def report(utilization: float) -> CodeReport:
     window = UsageWindow("five_hour", "5-hour", utilization, RESET)
-    return CodeReport(
-        CodeStatus.OK, None, None, NOW, (WindowReport(window, Forecast(None, None, None)),), None
-    )
+    return CodeReport(Status.OK, None, None, NOW, (WindowReport(window, Forecast(None, None, None)),), None)
 
 
 class Outbox:
@@ -103,7 +101,7 @@ def test_snooze_expires_and_survives_a_restart(tmp_path: Path) -> None:
 
 def test_a_bug_in_the_rules_never_reaches_the_poller(store: Store) -> None:
     alerts = AlertCenter(store, NotificationSettings(), NotificationSwitch(store), lambda: NOW, lambda: UTC)
-    broken = CodeReport(CodeStatus.OK, None, None, NOW, None, None)  # type: ignore[arg-type]
+    broken = CodeReport(Status.OK, None, None, NOW, None, None)  # type: ignore[arg-type]
     assert alerts.process(broken) == []  # logged, swallowed
     assert [a.title for a in alerts.process(report(99.0))] == ["Claude 5-hour limit: 99 % used"]
 

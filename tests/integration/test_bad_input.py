@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.core.models import CodeStatus, UsageWindow
+from tray_app.core.models import Status, UsageWindow
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.demo import DemoServer
@@ -253,14 +253,14 @@ def test_a_database_locked_for_long_keeps_figures_in_memory_then_saves_them(
     database = monitor_parts[0] / "usage_history.db"
     with Store.open(database) as store:
         monitor = make_monitor(store, server, monitor_parts)
-        assert monitor.poll().status is CodeStatus.OK
+        assert monitor.poll().status is Status.OK
         holder = LockHolder(database)
         try:
             during = [monitor.poll() for _ in range(4)]
         finally:
             holder.release()
         # Polling went on with real figures; the menu says why they are not being saved.
-        assert all(report.status is CodeStatus.OK and report.windows for report in during)
+        assert all(report.status is Status.OK and report.windows for report in during)
         assert store.problem is not None and "locked by another program" in store.problem
         assert str(database) in store.problem
         menu = present(
@@ -345,7 +345,7 @@ def test_a_full_disk_loses_no_figures(
         monitor.poll()
         filler = fill(small_disk)
         during = [monitor.poll() for _ in range(30)]
-        assert all(report.status is CodeStatus.OK for report in during)
+        assert all(report.status is Status.OK for report in during)
         assert store.problem == f"cannot save history to {database}: the disk is full"
         filler.unlink()
         monitor.poll()

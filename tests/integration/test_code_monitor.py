@@ -19,7 +19,7 @@ from tray_app.core.errors import (
     ShapeError,
     UsageError,
 )
-from tray_app.core.models import CodeReport, CodeStatus, TokenGrant
+from tray_app.core.models import CodeReport, Status, TokenGrant
 from tray_app.demo import DemoResponse, DemoServer
 from tray_app.monitors.code import BACKOFF_SCOPE, CodeMonitor
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
@@ -181,7 +181,7 @@ def test_unknown_user_agent_is_throttled_so_ours_must_not_be(server: DemoServer,
 
 def test_poll_stores_one_row_per_window_and_last_good(make_monitor: MonitorFactory, store: Store) -> None:
     report = make_monitor().poll()
-    assert report.status is CodeStatus.OK
+    assert report.status is Status.OK
     assert window_ids(report) == ["five_hour", "seven_day", "seven_day_fable"]
     assert store.snapshot_count() == 3
     last = store.last_code_usage()
@@ -215,11 +215,11 @@ def test_429_backoff_is_stored_and_honoured(
 ) -> None:
     clock = Clock()
     monitor = make_monitor(clock=clock)
-    assert monitor.poll().status is CodeStatus.OK
+    assert monitor.poll().status is Status.OK
     server.set_scenario("rate_limited")
     clock.offset = timedelta(minutes=1)
     limited = monitor.poll()
-    assert limited.status is CodeStatus.RATE_LIMITED
+    assert limited.status is Status.RATE_LIMITED
     assert "showing figures from 1 min ago" in (limited.message or "")
     assert window_ids(limited) == ["five_hour", "seven_day", "seven_day_fable"]  # last good kept
     backoff = store.backoffs.get(BACKOFF_SCOPE)
@@ -228,10 +228,10 @@ def test_429_backoff_is_stored_and_honoured(
     server.set_scenario("full")
     before = len(server.requests(USAGE))
     clock.offset = timedelta(minutes=4)
-    assert monitor.poll().status is CodeStatus.RATE_LIMITED
+    assert monitor.poll().status is Status.RATE_LIMITED
     assert len(server.requests(USAGE)) == before  # nothing sent inside the back-off
     clock.offset = timedelta(minutes=7)
-    assert monitor.poll().status is CodeStatus.OK
+    assert monitor.poll().status is Status.OK
     assert store.backoffs.get(BACKOFF_SCOPE) is None
 
 
@@ -256,23 +256,23 @@ def test_503_retry_after_is_a_shared_pause(
 ) -> None:
     server.queue(USAGE, DemoResponse(503, b'{"error": {"message": "busy"}}', (("Retry-After", "90"),)))
     report = make_monitor().poll()
-    assert report.status is CodeStatus.RATE_LIMITED
+    assert report.status is Status.RATE_LIMITED
     assert store.backoffs.get(BACKOFF_SCOPE) is not None
 
 
 @pytest.mark.parametrize(
     ("scenario", "status", "words"),
     [
-        ("unauthorized", CodeStatus.LOGIN_NEEDED, "log in again with `claude`"),
-        ("expired", CodeStatus.LOGIN_NEEDED, "expired: run `claude` to refresh"),
-        ("scope", CodeStatus.LOGIN_NEEDED, "user:profile"),
-        ("server_error", CodeStatus.ERROR, "HTTP 500"),
-        ("html", CodeStatus.ERROR, "HTML page"),
-        ("truncated", CodeStatus.ERROR, "malformed JSON"),
+        ("unauthorized", Status.LOGIN_NEEDED, "log in again with `claude`"),
+        ("expired", Status.LOGIN_NEEDED, "expired: run `claude` to refresh"),
+        ("scope", Status.LOGIN_NEEDED, "user:profile"),
+        ("server_error", Status.ERROR, "HTTP 500"),
+        ("html", Status.ERROR, "HTML page"),
+        ("truncated", Status.ERROR, "malformed JSON"),
     ],
 )
 def test_failures_become_states_and_keep_last_good(
-    server: DemoServer, make_monitor: MonitorFactory, scenario: str, status: CodeStatus, words: str
+    server: DemoServer, make_monitor: MonitorFactory, scenario: str, status: Status, words: str
 ) -> None:
     monitor = make_monitor()
     monitor.poll()
@@ -295,10 +295,10 @@ def test_refused_login_is_remembered_not_resent(
     sent = len(server.requests(USAGE))
     for minutes in (1, 2, 3):
         clock.offset = timedelta(minutes=minutes)
-        assert monitor.poll().status is CodeStatus.LOGIN_NEEDED
+        assert monitor.poll().status is Status.LOGIN_NEEDED
     assert len(server.requests(USAGE)) == sent
     # Another process sees the same refusal without sending the token either.
-    assert make_monitor(clock=clock).poll().status is CodeStatus.LOGIN_NEEDED
+    assert make_monitor(clock=clock).poll().status is Status.LOGIN_NEEDED
     assert len(server.requests(USAGE)) == sent
 
 
@@ -307,7 +307,7 @@ def test_token_without_profile_scope_is_not_sent(
 ) -> None:
     write_login(claude_dir, scopes=("user:inference",))
     report = make_monitor().poll()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert "log in again with `claude`" in (report.message or "")
     assert server.requests(USAGE) == []
 
@@ -326,7 +326,7 @@ def test_offline_keeps_last_good(
         lambda: datetime.now(UTC) + timedelta(minutes=1),
     )
     report = monitor.poll()
-    assert report.status is CodeStatus.OFFLINE
+    assert report.status is Status.OFFLINE
     assert report.message is not None and report.message.startswith("offline: cannot reach")
     assert window_ids(report)
 
@@ -335,21 +335,21 @@ def test_recent_fetch_by_another_process_is_shared(server: DemoServer, make_moni
     first, second = make_monitor(), make_monitor()
     first.poll()
     report = second.poll()
-    assert report.status is CodeStatus.OK
+    assert report.status is Status.OK
     assert len(server.requests(USAGE)) == 1
 
 
 def test_stored_report_reads_no_network(server: DemoServer, make_monitor: MonitorFactory) -> None:
     empty = make_monitor().stored_report(timedelta(minutes=1))
-    assert empty.status is CodeStatus.STALE and empty.windows == ()
+    assert empty.status is Status.STALE and empty.windows == ()
     make_monitor().poll()
     sent = len(server.requests())
     fresh = make_monitor().stored_report(timedelta(minutes=1))
     late = make_monitor(clock=lambda: datetime.now(UTC) + timedelta(minutes=5)).stored_report(
         timedelta(minutes=1)
     )
-    assert fresh.status is CodeStatus.OK
-    assert late.status is CodeStatus.STALE and "5 min ago" in (late.message or "")
+    assert fresh.status is Status.OK
+    assert late.status is Status.STALE and "5 min ago" in (late.message or "")
     assert len(server.requests()) == sent
 
 
@@ -361,14 +361,14 @@ def test_changed_credentials_file_is_used_on_the_next_poll(
 ) -> None:
     clock = Clock()
     monitor = make_monitor(clock=clock)
-    assert monitor.poll().status is CodeStatus.OK
+    assert monitor.poll().status is Status.OK
     # Claude Code refreshed its login: the old token stops working, the file holds the new one.
     new_token = "sk-ant-oat01-rotated-by-claude-code"
     server.valid_access_tokens.discard(ACCESS_TOKEN)
     server.valid_access_tokens.add(new_token)
     write_login(claude_dir, access=new_token)
     clock.offset = timedelta(minutes=1)
-    assert monitor.poll().status is CodeStatus.OK
+    assert monitor.poll().status is Status.OK
     assert server.requests(USAGE)[-1].headers.get("authorization") == f"Bearer {new_token}"
 
 
@@ -378,7 +378,7 @@ def test_expired_login_read_only_by_default(
     path = write_login(claude_dir, expires_in=-60)
     before = path.read_bytes()
     report = make_monitor().poll()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert report.message == "expired: run `claude` to refresh the login"
     assert server.requests() == []  # no usage call, no refresh call
     assert path.read_bytes() == before
@@ -389,7 +389,7 @@ def test_opt_in_refresh_writes_back_with_everything_else_kept(
 ) -> None:
     path = write_login(claude_dir, expires_in=-60)
     report = make_monitor(refresh=True).poll()
-    assert report.status is CodeStatus.OK
+    assert report.status is Status.OK
     saved = json.loads(path.read_text())
     oauth = saved["claudeAiOauth"]
     assert oauth["accessToken"] != ACCESS_TOKEN and oauth["accessToken"] in server.valid_access_tokens
@@ -418,7 +418,7 @@ def test_refresh_after_a_401_expired_answer(
             ).encode(),
         ),
     )
-    assert make_monitor(refresh=True).poll().status is CodeStatus.OK
+    assert make_monitor(refresh=True).poll().status is Status.OK
     assert len(server.requests(TOKEN)) == 1
     assert len(server.requests(USAGE)) == 2
 
@@ -439,7 +439,7 @@ def test_refresh_does_not_overwrite_a_login_changed_meanwhile(
             return grant
 
     report = make_monitor(endpoint=RacingEndpoint(http, server.token_url, "test")).poll()
-    assert report.status is CodeStatus.OK
+    assert report.status is Status.OK
     oauth = json.loads(path.read_text())["claudeAiOauth"]
     assert oauth["accessToken"] == claude_codes_token  # theirs kept, ours discarded
     assert oauth["refreshToken"] == "sk-ant-ort01-claude-code-own"
@@ -452,7 +452,7 @@ def test_rejected_refresh_token_asks_for_login(
     path = write_login(claude_dir, expires_in=-60, refresh="sk-ant-ort01-revoked")
     before = path.read_bytes()
     report = make_monitor(refresh=True).poll()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert "log in again with `claude`" in (report.message or "")
     assert path.read_bytes() == before
 
@@ -462,5 +462,5 @@ def test_missing_login(tmp_path: Path, store: Store, http: HttpClient, server: D
         store, ClaudeCredentialStore(tmp_path / "nowhere"), CodeApi(http, server.base_url, "2.1.0")
     )
     report = monitor.poll()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert "not logged in" in (report.message or "") and "run `claude`" in (report.message or "")

@@ -15,7 +15,7 @@ import requests
 import tray_app.monitors.console
 from tray_app.config import ConsoleSettings
 from tray_app.core.console_codec import lines_from_json
-from tray_app.core.models import CodeStatus
+from tray_app.core.models import Status
 from tray_app.demo import (
     CLAUDE_CODE_REPORT_PATH,
     COST_REPORT_PATH,
@@ -101,7 +101,7 @@ def month_cost_from_raw(setup: Setup, start: str, end: str) -> Decimal:
 
 def test_month_to_date_is_exact(setup: Setup) -> None:
     report = setup.monitor.refresh()
-    assert report.status is CodeStatus.OK and report.figures is not None
+    assert report.status is Status.OK and report.figures is not None
     figures = report.figures
     expected = month_cost_from_raw(setup, "2026-11-01T00:00:00Z", "2026-11-26T14:30:00Z")
     assert figures.mtd_cost == expected  # Decimal, to the last digit: no float drift
@@ -209,36 +209,36 @@ def test_rate_limit_is_shared_and_keeps_the_figures(setup: Setup) -> None:
     setup.server.set_admin_scenario("rate_limited")
     setup.clock.now += timedelta(minutes=2)
     limited = setup.monitor.refresh()
-    assert limited.status is CodeStatus.RATE_LIMITED and limited.figures is not None
+    assert limited.status is Status.RATE_LIMITED and limited.figures is not None
     assert "showing figures from 2 min ago" in (limited.message or "")
     backoff = setup.store.backoffs.get(BACKOFF_SCOPE)
     assert backoff is not None and backoff.until == setup.clock.now + timedelta(seconds=60)
     setup.server.set_admin_scenario("normal")
     before = setup.api.requests_made
     setup.clock.now += timedelta(seconds=30)
-    assert setup.monitor.refresh().status is CodeStatus.RATE_LIMITED
+    assert setup.monitor.refresh().status is Status.RATE_LIMITED
     assert setup.api.requests_made == before  # nothing sent inside the back-off
     setup.clock.now += timedelta(seconds=31)
-    assert setup.monitor.refresh().status is CodeStatus.OK
+    assert setup.monitor.refresh().status is Status.OK
 
 
 @pytest.mark.parametrize(("scenario", "words"), [("unauthorized", "HTTP 401"), ("forbidden", "HTTP 403")])
 def test_refused_key_says_so_without_the_key(setup: Setup, scenario: str, words: str) -> None:
     setup.server.set_admin_scenario(scenario)
     report = setup.monitor.refresh()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert words in (report.message or "") and "Admin API key" in (report.message or "")
     assert KEY not in (report.message or "") and "sk-ant" not in (report.message or "")
 
 
 def test_a_refused_key_is_not_resent_for_an_hour_but_a_new_key_is_tried_at_once(setup: Setup) -> None:
     setup.server.set_admin_scenario("unauthorized")
-    assert setup.monitor.refresh().status is CodeStatus.LOGIN_NEEDED
+    assert setup.monitor.refresh().status is Status.LOGIN_NEEDED
     sent = setup.api.requests_made
     for _ in range(29):  # an hour of refreshes every two minutes, in this process or another
         setup.clock.now += timedelta(minutes=2)
         again = setup.monitor.refresh()
-        assert again.status is CodeStatus.LOGIN_NEEDED and "next try at" in (again.message or "")
+        assert again.status is Status.LOGIN_NEEDED and "next try at" in (again.message or "")
     assert setup.api.requests_made == sent
     # The user pastes a new key: it is asked with at once.
     other = ConsoleApi(setup.http, setup.server.base_url, KEY + "-new", "test")
@@ -247,7 +247,7 @@ def test_a_refused_key_is_not_resent_for_an_hour_but_a_new_key_is_tried_at_once(
     # The server forgave the old key: after the hour it is tried again, and works.
     setup.server.set_admin_scenario("normal")
     setup.clock.now += timedelta(minutes=2)
-    assert setup.monitor.refresh().status is CodeStatus.OK
+    assert setup.monitor.refresh().status is Status.OK
 
 
 def test_server_trouble_is_an_error_with_the_last_figures(setup: Setup) -> None:
@@ -255,7 +255,7 @@ def test_server_trouble_is_an_error_with_the_last_figures(setup: Setup) -> None:
     setup.server.set_admin_scenario("server_error")
     setup.clock.now += timedelta(minutes=2)
     report = setup.monitor.refresh()
-    assert report.status is CodeStatus.ERROR and report.figures is not None
+    assert report.status is Status.ERROR and report.figures is not None
 
 
 def test_stored_report_reads_no_network(setup: Setup) -> None:

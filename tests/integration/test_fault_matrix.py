@@ -31,7 +31,7 @@ import pytest
 from tray_app import console_monitor, poller, web_monitor
 from tray_app.config import ConsoleSettings
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import CodeReport, CodeStatus
+from tray_app.core.models import CodeReport, Status
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
@@ -447,7 +447,7 @@ class World:
             rig = self.rig(source, now)
             try:
                 rig.tick()
-                assert rig.report.status is CodeStatus.OK, rig.report.message
+                assert rig.report.status is Status.OK, rig.report.message
                 answers: list[tuple[str, Any]] = []
                 for asked in rig.server.requests():
                     if asked.path not in {path for path, _ in answers}:
@@ -474,7 +474,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         rig = Rig(source, folder / f"baseline-{source}", claude_dir, GOOD_POLL, None)
         try:
             rig.tick()
-            assert rig.report.status is CodeStatus.OK, rig.report.message
+            assert rig.report.status is Status.OK, rig.report.message
         finally:
             rig.close()
         made.baselines[source] = rig.db_path
@@ -489,7 +489,7 @@ Check = Callable[["Rig", "Change"], str]
 
 @dataclass(frozen=True)
 class Expect:
-    status: CodeStatus
+    status: Status
     words: tuple[str, ...] = ()
     pause: float | None = None  # seconds of shared back-off the fault must start
     login: bool = False  # the credential was refused: it is not sent again
@@ -753,58 +753,58 @@ LOGIN_WEB = "the claude.ai session has expired: log in to claude.ai in Firefox a
 RATE_LIMIT = ("rate limiting us (HTTP 429)", "next try at")
 
 CASES: tuple[Case, ...] = (
-    Case("connection refused", refused, every(Expect(CodeStatus.OFFLINE, ("offline: cannot reach",)))),
+    Case("connection refused", refused, every(Expect(Status.OFFLINE, ("offline: cannot reach",)))),
     Case(
         "DNS failure",
         dns_failure,
-        every(Expect(CodeStatus.OFFLINE, ("offline: cannot reach fault-matrix.invalid",))),
+        every(Expect(Status.OFFLINE, ("offline: cannot reach fault-matrix.invalid",))),
     ),
     Case(
         "connect timeout",
         connect_timeout,
-        every(Expect(CodeStatus.OFFLINE, ("offline: no answer", "in time"))),
+        every(Expect(Status.OFFLINE, ("offline: no answer", "in time"))),
     ),
     Case(
         "read timeout",
         read_timeout,
-        every(Expect(CodeStatus.OFFLINE, ("offline: no answer", "in time"))),
+        every(Expect(Status.OFFLINE, ("offline: no answer", "in time"))),
     ),
-    Case("slow drip", slow_drip, every(Expect(CodeStatus.OFFLINE, ("sent its answer too slowly",)))),
+    Case("slow drip", slow_drip, every(Expect(Status.OFFLINE, ("sent its answer too slowly",)))),
     Case(
         "500",
         queue(envelope(500, "api_error", "Internal server error")),
-        every(Expect(CodeStatus.ERROR, ("HTTP 500", "Internal server error"))),
+        every(Expect(Status.ERROR, ("HTTP 500", "Internal server error"))),
     ),
     Case(
         "502 with an HTML body",
         queue(DemoResponse(502, _BAD_GATEWAY, _HTML)),
-        every(Expect(CodeStatus.ERROR, ("HTTP 502 (an HTML page, not the API)",))),
+        every(Expect(Status.ERROR, ("HTTP 502 (an HTML page, not the API)",))),
     ),
     Case(
         "503 with Retry-After",
         queue(envelope(503, "overloaded_error", "Overloaded", ("retry-after", "120"))),
         {
-            CODE: Expect(CodeStatus.RATE_LIMITED, ("HTTP 503", "next try at"), pause=120),
-            CONSOLE: Expect(CodeStatus.RATE_LIMITED, ("HTTP 503", "next try at"), pause=120),
-            WEB: Expect(CodeStatus.RATE_LIMITED, ("HTTP 503", "next try at"), pause=WEB_MIN_PAUSE),
+            CODE: Expect(Status.RATE_LIMITED, ("HTTP 503", "next try at"), pause=120),
+            CONSOLE: Expect(Status.RATE_LIMITED, ("HTTP 503", "next try at"), pause=120),
+            WEB: Expect(Status.RATE_LIMITED, ("HTTP 503", "next try at"), pause=WEB_MIN_PAUSE),
         },
     ),
     Case(
         "429 Retry-After seconds",
         queue(envelope(429, "rate_limit_error", "Rate limited.", ("retry-after", "300"))),
         {
-            CODE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=300),
-            CONSOLE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=300),
-            WEB: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
+            CODE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=300),
+            CONSOLE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=300),
+            WEB: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
         },
     ),
     Case(
         "429 Retry-After HTTP-date",
         retry_after_date,
         {
-            CODE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=120),
-            CONSOLE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=120),
-            WEB: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
+            CODE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=120),
+            CONSOLE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=120),
+            WEB: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
         },
     ),
     Case(
@@ -812,9 +812,9 @@ CASES: tuple[Case, ...] = (
         queue(envelope(429, "rate_limit_error", "Rate limited.", ("retry-after", "0"))),
         {
             # 0 is what the server tells agents it distrusts: a minute's floor, never a hammering.
-            CODE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=60),
-            CONSOLE: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=60),
-            WEB: Expect(CodeStatus.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
+            CODE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=60),
+            CONSOLE: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=60),
+            WEB: Expect(Status.RATE_LIMITED, RATE_LIMIT, pause=WEB_MIN_PAUSE),
         },
     ),
     Case(
@@ -822,19 +822,19 @@ CASES: tuple[Case, ...] = (
         queue(envelope(401, "authentication_error", "Invalid bearer token")),
         {
             CODE: Expect(
-                CodeStatus.LOGIN_NEEDED, ("refused this login: log in again with `claude`",), login=True
+                Status.LOGIN_NEEDED, ("refused this login: log in again with `claude`",), login=True
             ),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key was refused (HTTP 401)",), login=True),
-            WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
+            CONSOLE: Expect(Status.LOGIN_NEEDED, ("Admin API key was refused (HTTP 401)",), login=True),
+            WEB: Expect(Status.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),
     Case(
         "403 scope",
         queue(envelope(403, "permission_error", "OAuth token does not meet scope requirement user:profile")),
         {
-            CODE: Expect(CodeStatus.LOGIN_NEEDED, ("lacks the user:profile scope",), login=True),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
-            WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
+            CODE: Expect(Status.LOGIN_NEEDED, ("lacks the user:profile scope",), login=True),
+            CONSOLE: Expect(Status.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
+            WEB: Expect(Status.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),
     Case(
@@ -842,82 +842,80 @@ CASES: tuple[Case, ...] = (
         queue(DemoResponse(403, _CHALLENGE, (*_HTML, ("cf-mitigated", "challenge")))),
         {
             # Not a logout: the login stays in use, and nobody is told to log in again.
-            CODE: Expect(CodeStatus.ERROR, ("Cloudflare's browser check (HTTP 403)",)),
-            CONSOLE: Expect(CodeStatus.ERROR, ("Cloudflare's browser check (HTTP 403)",)),
-            WEB: Expect(CodeStatus.BLOCKED, ("claude.ai is asking for a browser check",), pause=3600),
+            CODE: Expect(Status.ERROR, ("Cloudflare's browser check (HTTP 403)",)),
+            CONSOLE: Expect(Status.ERROR, ("Cloudflare's browser check (HTTP 403)",)),
+            WEB: Expect(Status.BLOCKED, ("claude.ai is asking for a browser check",), pause=3600),
         },
     ),
     Case(
         "403 JSON",
         queue(envelope(403, "permission_error", "We are unable to serve your request")),
         {
-            CODE: Expect(CodeStatus.LOGIN_NEEDED, ("denied access to usage for this login",), login=True),
-            CONSOLE: Expect(CodeStatus.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
-            WEB: Expect(CodeStatus.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
+            CODE: Expect(Status.LOGIN_NEEDED, ("denied access to usage for this login",), login=True),
+            CONSOLE: Expect(Status.LOGIN_NEEDED, ("Admin API key lacks the rights",), login=True),
+            WEB: Expect(Status.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },
     ),
     Case(
         "404",
         queue(envelope(404, "not_found_error", "Not found")),
-        every(Expect(CodeStatus.ERROR, ("HTTP 404: Not found",))),
+        every(Expect(Status.ERROR, ("HTTP 404: Not found",))),
     ),
     Case(
         "malformed JSON",
         queue(DemoResponse(200, b'{"five_hour": {"utilization": 12.0,, "data": [}')),
-        every(Expect(CodeStatus.ERROR, ("malformed JSON",))),
+        every(Expect(Status.ERROR, ("malformed JSON",))),
     ),
-    Case("truncated body (connection cut)", cut_off, every(Expect(CodeStatus.OFFLINE, ("was cut off",)))),
-    Case("truncated body (half the JSON)", half_json, every(Expect(CodeStatus.ERROR, ("malformed JSON",)))),
+    Case("truncated body (connection cut)", cut_off, every(Expect(Status.OFFLINE, ("was cut off",)))),
+    Case("truncated body (half the JSON)", half_json, every(Expect(Status.ERROR, ("malformed JSON",)))),
     Case(
         "10 MB body",
         ten_megabytes,
-        every(Expect(CodeStatus.ERROR, (f"larger than {MAX_BODY_BYTES} bytes",))),
+        every(Expect(Status.ERROR, (f"larger than {MAX_BODY_BYTES} bytes",))),
     ),
     Case(
         "utilization below 0",
         with_figures(set_utilization(-7.5), console_path=MESSAGES_REPORT_PATH),
         {
-            CODE: Expect(CodeStatus.OK, check=stored_utilization(0.0)),
-            CONSOLE: Expect(CodeStatus.OK, check=no_negative_tokens),
-            WEB: Expect(CodeStatus.OK, check=stored_utilization(0.0)),
+            CODE: Expect(Status.OK, check=stored_utilization(0.0)),
+            CONSOLE: Expect(Status.OK, check=no_negative_tokens),
+            WEB: Expect(Status.OK, check=stored_utilization(0.0)),
         },
     ),
     Case(
         "utilization above 100",
         with_figures(set_utilization(130.0)),
         {
-            CODE: Expect(CodeStatus.OK, check=stored_utilization(100.0)),
-            CONSOLE: Expect(CodeStatus.OK, check=past_the_budget),
-            WEB: Expect(CodeStatus.OK, check=stored_utilization(100.0)),
+            CODE: Expect(Status.OK, check=stored_utilization(100.0)),
+            CONSOLE: Expect(Status.OK, check=past_the_budget),
+            WEB: Expect(Status.OK, check=stored_utilization(100.0)),
         },
     ),
     Case(
         "utilization NaN / Infinity",
         with_figures(set_nan),
         {
-            CODE: Expect(CodeStatus.OK, check=unreadable_window_left_out),
-            CONSOLE: Expect(CodeStatus.OK, check=strange_amounts_skipped),
-            WEB: Expect(CodeStatus.OK, check=unreadable_window_left_out),
+            CODE: Expect(Status.OK, check=unreadable_window_left_out),
+            CONSOLE: Expect(Status.OK, check=strange_amounts_skipped),
+            WEB: Expect(Status.OK, check=unreadable_window_left_out),
         },
     ),
     Case(
         "resets_at in the past",
         with_figures(set_resets("2026-10-02T00:00:00Z")),
         {
-            CODE: Expect(
-                CodeStatus.OK, check=stored_reset(datetime(2026, 10, 2, tzinfo=UTC), "Reset due at")
-            ),
-            CONSOLE: Expect(CodeStatus.ERROR, ("cost report has a day (2026-10-02) that was not asked for",)),
-            WEB: Expect(CodeStatus.OK, check=stored_reset(datetime(2026, 10, 2, tzinfo=UTC), "Reset due at")),
+            CODE: Expect(Status.OK, check=stored_reset(datetime(2026, 10, 2, tzinfo=UTC), "Reset due at")),
+            CONSOLE: Expect(Status.ERROR, ("cost report has a day (2026-10-02) that was not asked for",)),
+            WEB: Expect(Status.OK, check=stored_reset(datetime(2026, 10, 2, tzinfo=UTC), "Reset due at")),
         },
     ),
     Case(
         "resets_at unparseable",
         with_figures(set_resets("in a while")),
         {
-            CODE: Expect(CodeStatus.OK, check=stored_reset(None, "Reset time not given")),
-            CONSOLE: Expect(CodeStatus.ERROR, ("cost report has a day without a readable date",)),
-            WEB: Expect(CodeStatus.OK, check=stored_reset(None, "Reset time not given")),
+            CODE: Expect(Status.OK, check=stored_reset(None, "Reset time not given")),
+            CONSOLE: Expect(Status.ERROR, ("cost report has a day without a readable date",)),
+            WEB: Expect(Status.OK, check=stored_reset(None, "Reset time not given")),
         },
     ),
     Case(
@@ -925,7 +923,7 @@ CASES: tuple[Case, ...] = (
         captive_portal,
         every(
             Expect(
-                CodeStatus.OFFLINE,
+                Status.OFFLINE,
                 ("redirected the request to localhost", "/portal/login", "Wi-Fi login page"),
             )
         ),
@@ -933,7 +931,7 @@ CASES: tuple[Case, ...] = (
     Case(
         "captive portal (200 HTML page)",
         queue(DemoResponse(200, _PORTAL, _HTML)),
-        every(Expect(CodeStatus.ERROR, ("answered with an HTML page (text/html), not JSON",))),
+        every(Expect(Status.ERROR, ("answered with an HTML page (text/html), not JSON",))),
     ),
 )
 CASE_ORDER = {case.id: index for index, case in enumerate(CASES)}
@@ -984,7 +982,7 @@ def run_case(rig: Rig, world: World, case: Case, expect: Expect) -> None:
     for words in expect.words:
         assert words in message, message
     assert not [secret for secret in SECRETS if secret in message]
-    if expect.status is not CodeStatus.OK:
+    if expect.status is not Status.OK:
         # The user sees the problem in the menu, and that the figures beside it are old ones.
         assert message in rig.menu_text()
         assert "(showing figures from 3 min ago)" in message, message
@@ -1004,7 +1002,7 @@ def run_case(rig: Rig, world: World, case: Case, expect: Expect) -> None:
             windows = {window: utilization for window, utilization, _ in shown_before[1][0]}
             percent = round(windows["five_hour"])
             assert f"5-hour: {percent} % used" in rig.menu_text()
-            assert rig.five_hour() == (None if expect.status is CodeStatus.LOGIN_NEEDED else percent)
+            assert rig.five_hour() == (None if expect.status is Status.LOGIN_NEEDED else percent)
             kept = f"kept: 5h {percent} %"
 
     pause = rig.backoff_seconds()
@@ -1028,7 +1026,7 @@ def next_refresh(rig: Rig, expect: Expect, sent_before: int) -> str:
         assert rig.report.status is expect.status
         rig.clock.now += timedelta(seconds=expect.pause / 2 + 2)
         rig.tick(refresh_now=True)
-        assert rig.report.status is CodeStatus.OK, rig.report.message
+        assert rig.report.status is Status.OK, rig.report.message
         return f"paused, 0 sent; OK after {expect.pause:g} s"
     rig.clock.now += timedelta(minutes=1)
     if rig.base_url != rig.server.base_url:
@@ -1037,13 +1035,13 @@ def next_refresh(rig: Rig, expect: Expect, sent_before: int) -> str:
     rig.tick(refresh_now=True)
     if expect.login:
         assert rig.sent() == sent, "a refused credential was sent again"
-        assert rig.report.status is CodeStatus.LOGIN_NEEDED
+        assert rig.report.status is Status.LOGIN_NEEDED
         return "refused login not resent"
     assert rig.sent() > sent
-    if expect.status is CodeStatus.LOGIN_NEEDED:
-        assert rig.report.status is CodeStatus.OK
+    if expect.status is Status.LOGIN_NEEDED:
+        assert rig.report.status is Status.OK
         return "asks again: OK"
-    assert rig.report.status is CodeStatus.OK, rig.report.message
+    assert rig.report.status is Status.OK, rig.report.message
     return "recovers: OK"
 
 
@@ -1166,9 +1164,9 @@ def run_mutation(rig: Rig, world: World, endpoint: str, body: Any, tally: Tally)
     change = diff(before, after)
     assert_nothing_impossible(after)
     # Garbled data is a server problem or a usable answer: never offline, never "log in again".
-    assert report.status in (CodeStatus.OK, CodeStatus.ERROR), (report.status, report.message)
+    assert report.status in (Status.OK, Status.ERROR), (report.status, report.message)
     tally.statuses[report.status.value] = tally.statuses.get(report.status.value, 0) + 1
-    if report.status is CodeStatus.ERROR:
+    if report.status is Status.ERROR:
         assert report.message and "(showing figures from" in report.message, report.message
         assert report.message in rig.menu_text()
     if source == CONSOLE:
@@ -1180,7 +1178,7 @@ def run_mutation(rig: Rig, world: World, endpoint: str, body: Any, tally: Tally)
         assert report.figures.mtd_cost >= baseline, (report.figures.mtd_cost, baseline)
         tally.kept += report.figures.mtd_cost == baseline
         return
-    if report.status is CodeStatus.ERROR:
+    if report.status is Status.ERROR:
         assert_rejected(change, source)
         assert rig.shown() == shown_before
         tally.kept += 1

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tray_app.core.models import Account, CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.models import Account, CodeReport, Forecast, Status, UsageWindow, WindowReport
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Action
@@ -27,7 +27,7 @@ def sample_report() -> CodeReport:
     five = UsageWindow("five_hour", "5-hour", 62.0, datetime(2026, 8, 4, 16, 20, tzinfo=UTC))
     week = UsageWindow("seven_day", "Weekly", 41.0, datetime(2026, 8, 6, 19, 0, tzinfo=UTC))
     return CodeReport(
-        CodeStatus.OK,
+        Status.OK,
         None,
         Account("jane@example.com", "Max 5x", None),
         NOW - timedelta(seconds=20),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.core.models import CodeReport, CodeStatus
+from tray_app.core.models import CodeReport, Status
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
 from tray_app.demo import DemoServer
@@ -65,7 +65,7 @@ def harness(tmp_path: Path, claude_dir: Path) -> Iterator[Harness]:
     http.close()
 
 
-def status_of(harness: Harness) -> CodeStatus | None:
+def status_of(harness: Harness) -> Status | None:
     report = harness.poller.report
     return None if report is None else report.status
 
@@ -108,7 +108,7 @@ def test_refresh_now_polls_at_once(harness: Harness) -> None:
 def test_refresh_now_never_inside_a_back_off(harness: Harness) -> None:
     harness.server.set_scenario("rate_limited")
     harness.poller.tick()
-    assert harness.poller.report is not None and harness.poller.report.status is CodeStatus.RATE_LIMITED
+    assert harness.poller.report is not None and harness.poller.report.status is Status.RATE_LIMITED
     for _ in range(3):
         harness.clock.advance(5)
         harness.poller.refresh_now()
@@ -124,7 +124,7 @@ def test_next_poll_waits_for_the_back_off(harness: Harness) -> None:
     assert harness.requests() == 1
     harness.run_until(3)
     assert harness.requests() == 2
-    assert harness.poller.report is not None and harness.poller.report.status is CodeStatus.OK
+    assert harness.poller.report is not None and harness.poller.report.status is Status.OK
 
 
 def test_slows_down_while_nothing_changes(harness: Harness) -> None:
@@ -163,7 +163,7 @@ def test_failures_back_off_exponentially_and_recover(harness: Harness) -> None:
     assert harness.published[-1].icon.badge is Badge.STALE and harness.published[-1].icon.percent == 10
     harness.server.set_scenario("full")
     harness.run_until(301)
-    assert harness.poller.report is not None and harness.poller.report.status is CodeStatus.OK
+    assert harness.poller.report is not None and harness.poller.report.status is Status.OK
 
 
 def test_offline_keeps_the_last_figure_and_says_so(harness: Harness) -> None:
@@ -171,7 +171,7 @@ def test_offline_keeps_the_last_figure_and_says_so(harness: Harness) -> None:
     harness.server.stop()
     harness.clock.advance(31)
     harness.poller.tick()
-    assert harness.poller.report is not None and harness.poller.report.status is CodeStatus.OFFLINE
+    assert harness.poller.report is not None and harness.poller.report.status is Status.OFFLINE
     assert harness.published[-1].icon.badge is Badge.OFFLINE
     assert harness.published[-1].icon.percent == 10
 
@@ -188,12 +188,12 @@ def test_an_unexpected_error_changes_state_and_the_thread_goes_on(harness: Harne
     broken.poll = explode  # type: ignore[method-assign]
     harness.clock.advance(31)
     harness.poller.tick()
-    assert status_of(harness) is CodeStatus.ERROR
+    assert status_of(harness) is Status.ERROR
     assert harness.published[-1].icon.percent == 10
     broken.poll = original  # type: ignore[method-assign]
     harness.clock.advance(31)
     harness.poller.tick()
-    assert status_of(harness) is CodeStatus.OK
+    assert status_of(harness) is Status.OK
 
 
 def test_thread_starts_polls_and_stops_quickly(tmp_path: Path, claude_dir: Path) -> None:

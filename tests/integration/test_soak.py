@@ -47,7 +47,7 @@ from tray_app.alert_settings import NotificationSettings
 from tray_app.alerts import AlertCenter, NotificationSwitch
 from tray_app.config import ConsoleSettings
 from tray_app.core.console import ConsoleReport, MonthFigures
-from tray_app.core.models import CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.models import CodeReport, Forecast, Status, UsageWindow, WindowReport
 from tray_app.core.rules import AlertKind, RulesState, step
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Badge, ViewModel
@@ -100,16 +100,16 @@ WEEK_SHARE, FABLE_SHARE = 0.15, 0.25
 # No faults, sleeps or clicks from 23:00 to 01:00, so each midnight's measurement sees the same state.
 QUIET_FROM, QUIET_UNTIL = 23 * HOUR, 1 * HOUR
 
-FAILED = (CodeStatus.OFFLINE, CodeStatus.ERROR)  # what the rules count as trouble (no login faults here)
+FAILED = (Status.OFFLINE, Status.ERROR)  # what the rules count as trouble (no login faults here)
 EXPECTED_STATUS = {
-    "ok": CodeStatus.OK,
-    "500": CodeStatus.ERROR,
-    "truncated": CodeStatus.ERROR,
-    "captive_portal": CodeStatus.ERROR,
-    "not_an_object": CodeStatus.ERROR,
-    "429": CodeStatus.RATE_LIMITED,
-    "503": CodeStatus.RATE_LIMITED,
-    "429_again": CodeStatus.RATE_LIMITED,
+    "ok": Status.OK,
+    "500": Status.ERROR,
+    "truncated": Status.ERROR,
+    "captive_portal": Status.ERROR,
+    "not_an_object": Status.ERROR,
+    "429": Status.RATE_LIMITED,
+    "503": Status.RATE_LIMITED,
+    "429_again": Status.RATE_LIMITED,
 }
 MALFORMED = ("truncated", "captive_portal", "not_an_object")
 WINDOW_NAMES = {"five_hour": "5-hour", "seven_day": "weekly", "seven_day_fable": "weekly (Fable)"}
@@ -578,9 +578,7 @@ class RulesModel:
         self.budgets: set[tuple[str, str, float]] = set()
         self.projections: set[str] = set()
 
-    def code(
-        self, ts: float, status: CodeStatus, served: Sequence[Served], pace: dict[str, bool]
-    ) -> list[str]:
+    def code(self, ts: float, status: Status, served: Sequence[Served], pace: dict[str, bool]) -> list[str]:
         titles: list[str] = []
         if status in FAILED:
             self.failures += 1
@@ -590,7 +588,7 @@ class RulesModel:
             if not self.failure_told and self.failures >= 3 and ts - self.failing_since >= 5 * MINUTE:
                 self.failure_told = True
                 titles.append("Claude usage: cannot update")
-        elif status is CodeStatus.OK:
+        elif status is Status.OK:
             self.failures, self.failure_told = 0, False
             for window in served:
                 titles += self._window(ts, window, pace[window.id])
@@ -689,7 +687,7 @@ class Checker:
         self.poll_times = array("d")
         self.poll_ok = array("b")
         self.last_ok: tuple[float, float] | None = None  # time and 5-hour figure of the last good poll
-        self.status: CodeStatus | None = None
+        self.status: Status | None = None
         self.on_pace = False
         self.alerts: list[tuple[float, str]] = []
         self.statuses: Counter[str] = Counter()
@@ -697,13 +695,13 @@ class Checker:
         self.grey_while_ok = 0
         self.console_figures = 0  # good Console refreshes: each should be a row of the Console history
 
-    def expected_status(self, ts: float) -> CodeStatus:
+    def expected_status(self, ts: float) -> Status:
         answered = self.side.last_usage is not None and self.side.last_usage[0] == ts
         if self.backoff_before is not None:
             assert not answered, f"{iso(ts)}: a request went out during the shared back-off"
-            return CodeStatus.RATE_LIMITED
+            return Status.RATE_LIMITED
         if self.side.down(ts):
-            return CodeStatus.OFFLINE
+            return Status.OFFLINE
         assert answered and self.side.last_usage is not None, f"{iso(ts)}: polled without asking the server"
         return EXPECTED_STATUS[self.side.last_usage[1]]
 
@@ -713,12 +711,12 @@ class Checker:
         status = self.expected_status(ts)
         assert report.status is status, f"{iso(ts)}: {report.status} ({report.message}), expected {status}"
         served = self.side.account.windows_at(ts)
-        if status is CodeStatus.OK:
+        if status is Status.OK:
             shown = [(w.window.id, w.window.utilization, w.window.resets_at) for w in report.windows]
             assert shown == [(w.id, w.utilization, w.resets_at) for w in served], f"{iso(ts)}: {shown}"
             self.last_ok = (ts, served[0].utilization)
         self.poll_times.append(ts)
-        self.poll_ok.append(status is CodeStatus.OK)
+        self.poll_ok.append(status is Status.OK)
         self.status = report.status
         self.statuses[status.value] += 1
         pace = {w.window.id: w.forecast.limit_at is not None for w in report.windows}
@@ -731,7 +729,7 @@ class Checker:
     def on_console(self, report: ConsoleReport) -> None:
         assert self.tray is not None
         self.console_statuses[report.status.value] += 1
-        ok = report.status is CodeStatus.OK and report.figures is not None
+        ok = report.status is Status.OK and report.figures is not None
         expected = self.model.console(report.figures) if ok and report.figures is not None else []
         self.console_figures += ok
         fired = [alert.title for alert in self.tray.alerts.process_console(report)]
@@ -745,15 +743,15 @@ class Checker:
         percent = None if self.last_ok is None else round(self.last_ok[1])
         assert view.icon.percent == percent, f"{iso(ts)}: icon shows {view.icon.percent}, last good {percent}"
         assert view.icon.badge is self.expected_badge(ts), f"{iso(ts)}: {view.icon.badge} after {self.status}"
-        if self.status is CodeStatus.OK and view.icon.badge is Badge.STALE:
+        if self.status is Status.OK and view.icon.badge is Badge.STALE:
             self.grey_while_ok += 1
 
     def expected_badge(self, ts: float) -> Badge:
-        if self.status is CodeStatus.OFFLINE:
+        if self.status is Status.OFFLINE:
             return Badge.OFFLINE
         if self.last_ok is None:
             return Badge.NO_DATA
-        if self.status is not CodeStatus.OK or ts - self.last_ok[0] > STALE_AFTER.total_seconds():
+        if self.status is not Status.OK or ts - self.last_ok[0] > STALE_AFTER.total_seconds():
             return Badge.STALE
         return Badge.PACE if self.on_pace else Badge.NONE
 
@@ -881,7 +879,7 @@ class Soak:
             self.tray.close()
             self.tray = self._start_tray()
             self.tray.poller.show_stored()
-            self.checker.status = CodeStatus.STALE  # stored figures, not yet polled
+            self.checker.status = Status.STALE  # stored figures, not yet polled
             self.checker.check_view(self.tray.shown)
         else:
             # Midnight: the server restarts (as a deploy would) and a click makes the connection state
@@ -1179,6 +1177,6 @@ def test_a_weekly_pace_alert_says_on_which_days() -> None:
     now = datetime(2026, 8, 27, 13, 29, tzinfo=UTC)  # a Thursday
     window = UsageWindow("seven_day", "Weekly", 70.0, datetime(2026, 8, 29, 19, 0, tzinfo=UTC))
     item = WindowReport(window, Forecast(3.0, 150.0, datetime(2026, 8, 28, 4, 12, tzinfo=UTC)))
-    _, alerts = step(RulesState(), CodeReport(CodeStatus.OK, None, None, now, (item,), None), now, UTC, RULES)
+    _, alerts = step(RulesState(), CodeReport(Status.OK, None, None, now, (item,), None), now, UTC, RULES)
     pace = [alert.body for alert in alerts if alert.kind is AlertKind.PACE]
     assert pace == ["On pace to hit the limit at Fri 04:12, before the Sat 19:00 reset."]

@@ -26,9 +26,9 @@ from tray_app.core.console import ConsoleReport, ModelSpend, MonthFigures, Works
 from tray_app.core.models import (
     Account,
     CodeReport,
-    CodeStatus,
     ExtraUsage,
     Forecast,
+    Status,
     UsageWindow,
     WindowReport,
 )
@@ -53,9 +53,7 @@ def _window(window_id: str, label: str, percent: float, resets_in: timedelta | N
     return UsageWindow(window_id, label, percent, None if resets_in is None else NOW + resets_in)
 
 
-def _code(
-    status: CodeStatus = CodeStatus.OK, message: str | None = None, *, extra: bool = True
-) -> CodeReport:
+def _code(status: Status = Status.OK, message: str | None = None, *, extra: bool = True) -> CodeReport:
     five = WindowReport(
         _window("five_hour", "5-hour", 62.0, timedelta(hours=2, minutes=14)),
         Forecast(22.0, 118.0, NOW + timedelta(hours=1, minutes=43)),
@@ -97,7 +95,7 @@ def _console() -> ConsoleReport:
     )
     # Read back from the database: STALE by construction, the age of the figures is what counts.
     return ConsoleReport(
-        CodeStatus.STALE, "figures from the database", "Acme Inc", NOW - timedelta(minutes=4), figures
+        Status.STALE, "figures from the database", "Acme Inc", NOW - timedelta(minutes=4), figures
     )
 
 
@@ -105,15 +103,15 @@ STATES: dict[str, Callable[[], WatchState]] = {
     "code": lambda: WatchState(_code(), None, None),
     "console": lambda: WatchState(None, _console(), None),
     "error": lambda: WatchState(
-        _code(CodeStatus.LOGIN_NEEDED, "Claude Code login expired: run `claude` to log in again [tui]"),
-        ConsoleReport(CodeStatus.OFFLINE, "cannot reach api.anthropic.com", None, None, None),
-        WebReport(CodeStatus.BLOCKED, "claude.ai asked for a browser check", "chrome", None, None, None),
+        _code(Status.LOGIN_NEEDED, "Claude Code login expired: run `claude` to log in again [tui]"),
+        ConsoleReport(Status.OFFLINE, "cannot reach api.anthropic.com", None, None, None),
+        WebReport(Status.BLOCKED, "claude.ai asked for a browser check", "chrome", None, None, None),
     ),
     "everything": lambda: WatchState(
         _code(extra=False),
         _console(),
         WebReport(
-            CodeStatus.OK, None, "firefox", "Jane", Overage(True, 12.0, 40.0, "EUR"), Prepaid(100.0, "USD")
+            Status.OK, None, "firefox", "Jane", Overage(True, 12.0, 40.0, "EUR"), Prepaid(100.0, "USD")
         ),
     ),
     "not_set_up": lambda: WatchState(None, None, None),
@@ -204,7 +202,7 @@ def _bar_colour(percent: float) -> str:
     window = WindowReport(
         _window("five_hour", "5-hour", percent, timedelta(hours=1)), Forecast(None, None, None)
     )
-    report = CodeReport(CodeStatus.OK, None, None, NOW, (window,), None)
+    report = CodeReport(Status.OK, None, None, NOW, (window,), None)
     console = Console(file=io.StringIO(), width=100, color_system="256", force_terminal=True)
     console.print(dashboard(WatchState(report, None, None), NOW, UTC))
     assert isinstance(console.file, io.StringIO)
@@ -235,7 +233,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tray_app.core.models import Account, CodeReport, CodeStatus, Forecast, UsageWindow, WindowReport
+from tray_app.core.models import Account, CodeReport, Status, Forecast, UsageWindow, WindowReport
 from tray_app.watch import WatchState, run_watch
 
 DATA = Path(sys.argv[1])
@@ -247,7 +245,7 @@ seen = {"text": None, "polls": 0}
 def state(email):
     window = UsageWindow("five_hour", "5-hour", float(DATA.read_text()), START + timedelta(hours=3))
     report = CodeReport(
-        CodeStatus.OK, None, Account(email, "Max", None), START - timedelta(seconds=15),
+        Status.OK, None, Account(email, "Max", None), START - timedelta(seconds=15),
         (WindowReport(window, Forecast(None, None, None)),), None,
     )
     return WatchState(report, None, None)

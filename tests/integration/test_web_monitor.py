@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tray_app.core.models import CodeStatus
+from tray_app.core.models import Status
 from tray_app.demo import DemoServer
 from tray_app.monitors.web import BACKOFF_SCOPE, WebMonitor
 from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
@@ -58,7 +58,7 @@ def web(tmp_path: Path, server: DemoServer) -> Iterator[Web]:
 
 def test_overage_and_prepaid(web: Web) -> None:
     report = web.monitor.refresh()
-    assert report.status is CodeStatus.OK and report.organization == "jane@example.com's Organization"
+    assert report.status is Status.OK and report.organization == "jane@example.com's Organization"
     assert report.overage is not None and (report.overage.used, report.overage.limit) == (12.0, 40.0)
     assert report.prepaid is not None and (report.prepaid.amount, report.prepaid.currency) == (100.0, "USD")
     assert report.browser == "Firefox"
@@ -70,7 +70,7 @@ def test_cloudflare_check_is_not_a_logout_and_is_not_retried_for_an_hour(web: We
     web.server.set_web_scenario(scenario)
     web.clock.now += timedelta(minutes=5)
     report = web.monitor.refresh()
-    assert report.status is CodeStatus.BLOCKED
+    assert report.status is Status.BLOCKED
     assert report.message is not None
     assert report.message.startswith(
         "claude.ai is asking for a browser check; showing Claude Code figures only"
@@ -83,22 +83,22 @@ def test_cloudflare_check_is_not_a_logout_and_is_not_retried_for_an_hour(web: We
     blocked_at = web.clock.now
     for minutes in (5, 20, 59):
         web.clock.now = blocked_at + timedelta(minutes=minutes)
-        assert web.monitor.refresh().status is CodeStatus.BLOCKED
+        assert web.monitor.refresh().status is Status.BLOCKED
     assert web.web_requests() == sent  # nothing sent inside the pause
     web.clock.now = backoff.until + timedelta(seconds=1)
-    assert web.monitor.refresh().status is CodeStatus.OK
+    assert web.monitor.refresh().status is Status.OK
 
 
 @pytest.mark.parametrize("scenario", ["logged_out", "forbidden_json"])
 def test_an_expired_session_asks_for_a_login_once(web: Web, scenario: str) -> None:
     web.server.set_web_scenario(scenario)
     report = web.monitor.refresh()
-    assert report.status is CodeStatus.LOGIN_NEEDED
+    assert report.status is Status.LOGIN_NEEDED
     assert report.message == "the claude.ai session has expired: log in to claude.ai in Firefox again"
     sent = web.web_requests()
     for _ in range(3):
         web.clock.now += timedelta(minutes=5)
-        assert web.monitor.refresh().status is CodeStatus.LOGIN_NEEDED
+        assert web.monitor.refresh().status is Status.LOGIN_NEEDED
     assert web.web_requests() == sent  # the refused session is not sent again
 
 
@@ -107,7 +107,7 @@ def test_a_renewed_session_is_used_afterwards(web: Web) -> None:
     web.server.rotate_strict = True
     web.monitor.refresh()
     web.clock.now += timedelta(minutes=5)
-    assert web.monitor.refresh().status is CodeStatus.OK  # the old key no longer works: the new one was used
+    assert web.monitor.refresh().status is Status.OK  # the old key no longer works: the new one was used
     assert web.searches == 1  # the browser's store was read once
 
 

@@ -17,7 +17,7 @@ from tray_app.core.console import (
     project_month_end,
     summarize,
 )
-from tray_app.core.models import CodeStatus
+from tray_app.core.models import Status
 from tray_app.core.rules import AlertRules, RulesState, step_console
 
 NOW = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)  # 20.5 days left in November
@@ -120,7 +120,7 @@ def report_with(
         from dataclasses import replace
 
         figures = replace(figures, projected_month_end_cost=Decimal(projected))
-    return ConsoleReport(CodeStatus.OK, None, "Org", NOW, figures)
+    return ConsoleReport(Status.OK, None, "Org", NOW, figures)
 
 
 @pytest.mark.parametrize(
@@ -157,5 +157,5 @@ def test_budget_alert_body_and_workspace_budget() -> None:
 
 def test_no_budget_alerts_from_a_failed_refresh() -> None:
     report = report_with("2000", "1000")
-    failed = ConsoleReport(CodeStatus.ERROR, "boom", None, None, report.figures)
+    failed = ConsoleReport(Status.ERROR, "boom", None, None, report.figures)
     assert step_console(RulesState(), failed, AlertRules()) == (RulesState(), [])

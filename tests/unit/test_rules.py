@@ -13,9 +13,9 @@ from tray_app.core.models import (
     FIVE_HOUR,
     SEVEN_DAY,
     CodeReport,
-    CodeStatus,
     ExtraUsage,
     Forecast,
+    Status,
     UsageWindow,
     WindowReport,
 )
@@ -75,10 +75,10 @@ def pace(limit_at: datetime, projected: float = 130.0) -> Forecast:
 
 
 def ok(*windows: WindowReport, extra: ExtraUsage | None = None) -> CodeReport:
-    return CodeReport(CodeStatus.OK, None, None, None, windows, extra)
+    return CodeReport(Status.OK, None, None, None, windows, extra)
 
 
-def down(status: CodeStatus, message: str | None = None, *windows: WindowReport) -> CodeReport:
+def down(status: Status, message: str | None = None, *windows: WindowReport) -> CodeReport:
     return CodeReport(status, message, None, None, windows, None)
 
 
@@ -407,10 +407,10 @@ THRESHOLDS = [
     case(
         "stored-figures-of-a-failed-poll-fire-nothing-the-next-fresh-poll-does",
         (at(12), ok(five(40)), []),
-        (at(12, 5), down(CodeStatus.OFFLINE, "No connection", five(95, forecast=pace(at(14)))), []),
-        (at(12, 10), down(CodeStatus.STALE, None, five(95, forecast=pace(at(14)))), []),
-        (at(12, 15), down(CodeStatus.RATE_LIMITED, "Rate limited", five(95, forecast=pace(at(14)))), []),
-        (at(12, 20), down(CodeStatus.ERROR, "Server error", five(95, forecast=pace(at(14)))), []),
+        (at(12, 5), down(Status.OFFLINE, "No connection", five(95, forecast=pace(at(14)))), []),
+        (at(12, 10), down(Status.STALE, None, five(95, forecast=pace(at(14)))), []),
+        (at(12, 15), down(Status.RATE_LIMITED, "Rate limited", five(95, forecast=pace(at(14)))), []),
+        (at(12, 20), down(Status.ERROR, "Server error", five(95, forecast=pace(at(14)))), []),
         (
             at(12, 25),
             ok(five(95, forecast=pace(at(14)))),
@@ -804,77 +804,77 @@ LOGIN = "Claude Code is logged out: run claude and type /login"
 FAILURES = [
     case(
         "third-failure-in-a-row-alerts-once-per-episode-after-five-minutes",
-        (at(12), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 1), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 3), down(CodeStatus.OFFLINE, OFFLINE), []),  # three failures, but only three minutes
+        (at(12), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 1), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 3), down(Status.OFFLINE, OFFLINE), []),  # three failures, but only three minutes
         (
             at(12, 5),
-            down(CodeStatus.OFFLINE, OFFLINE),
+            down(Status.OFFLINE, OFFLINE),
             [failure(at(12), "Claude usage: cannot update", OFFLINE)],
         ),
-        (at(12, 7), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 8), down(CodeStatus.ERROR, "Server error 503"), []),
+        (at(12, 7), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 8), down(Status.ERROR, "Server error 503"), []),
         (at(12, 9), ok(five(10)), []),
-        (at(12, 10), down(CodeStatus.ERROR, "Server error 500"), []),
-        (at(12, 12), down(CodeStatus.ERROR, "Server error 500"), []),
+        (at(12, 10), down(Status.ERROR, "Server error 500"), []),
+        (at(12, 12), down(Status.ERROR, "Server error 500"), []),
         (
             at(12, 16),
-            down(CodeStatus.ERROR, "Server error 500"),
+            down(Status.ERROR, "Server error 500"),
             [failure(at(12, 10), "Claude usage: cannot update", "Server error 500")],
         ),
     ),
     case(
         "a-wake-up-with-three-quick-failures-stays-quiet",
-        (at(7), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(7, 0, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(7, 1, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(7, 3, 30), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(7), down(Status.OFFLINE, OFFLINE), []),
+        (at(7, 0, 30), down(Status.OFFLINE, OFFLINE), []),
+        (at(7, 1, 30), down(Status.OFFLINE, OFFLINE), []),
+        (at(7, 3, 30), down(Status.OFFLINE, OFFLINE), []),
         (at(7, 4), ok(five(10)), []),
     ),
     case(
         "short-outages-ended-by-a-good-poll-stay-quiet",
-        (at(12), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 1), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 1), down(Status.OFFLINE, OFFLINE), []),
         (at(12, 2), ok(five(10)), []),
-        (at(12, 3), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 4), down(CodeStatus.ERROR, None), []),
+        (at(12, 3), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 4), down(Status.ERROR, None), []),
         (at(12, 5), ok(five(10)), []),
-        (at(12, 6), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 6), down(Status.OFFLINE, OFFLINE), []),
     ),
     case(
         "rate-limited-and-stale-neither-count-nor-end-an-episode",
-        (at(12), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 1), down(CodeStatus.RATE_LIMITED, "Rate limited"), []),
-        (at(12, 2), down(CodeStatus.RATE_LIMITED, "Rate limited"), []),
-        (at(12, 3), down(CodeStatus.STALE, None), []),
-        (at(12, 4), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 5), down(CodeStatus.RATE_LIMITED, "Rate limited"), []),
+        (at(12), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 1), down(Status.RATE_LIMITED, "Rate limited"), []),
+        (at(12, 2), down(Status.RATE_LIMITED, "Rate limited"), []),
+        (at(12, 3), down(Status.STALE, None), []),
+        (at(12, 4), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 5), down(Status.RATE_LIMITED, "Rate limited"), []),
         (
             at(12, 6),
-            down(CodeStatus.OFFLINE, OFFLINE),
+            down(Status.OFFLINE, OFFLINE),
             [failure(at(12), "Claude usage: cannot update", OFFLINE)],
         ),
     ),
     case(
         "login-needed",
-        (at(12), down(CodeStatus.LOGIN_NEEDED, LOGIN), []),
-        (at(12, 1), down(CodeStatus.LOGIN_NEEDED, LOGIN), []),
+        (at(12), down(Status.LOGIN_NEEDED, LOGIN), []),
+        (at(12, 1), down(Status.LOGIN_NEEDED, LOGIN), []),
         (
             at(12, 2),
-            down(CodeStatus.LOGIN_NEEDED, LOGIN),
+            down(Status.LOGIN_NEEDED, LOGIN),
             [failure(at(12), "Claude usage: login needed", LOGIN)],
         ),
-        (at(12, 30), down(CodeStatus.LOGIN_NEEDED, LOGIN), []),
+        (at(12, 30), down(Status.LOGIN_NEEDED, LOGIN), []),
     ),
     case(
         "without-a-message-the-status-is-named",
         (
             at(12),
-            down(CodeStatus.LOGIN_NEEDED),
+            down(Status.LOGIN_NEEDED),
             [failure(at(12), "Claude usage: login needed", "login needed")],
         ),
         (at(12, 1), ok(), []),
-        (at(12, 2), down(CodeStatus.OFFLINE), [failure(at(12, 2), "Claude usage: cannot update", "offline")]),
+        (at(12, 2), down(Status.OFFLINE), [failure(at(12, 2), "Claude usage: cannot update", "offline")]),
         rules=AlertRules(failures_after=1, failure_grace=timedelta(0)),
     ),
 ]
@@ -926,7 +926,7 @@ EXTRA_USAGE = [
     case(
         "extra-usage-switched-off-on-the-account-or-not-fresh",
         (at(12), ok(extra=spent(80.0, enabled=False)), []),
-        (at(13), CodeReport(CodeStatus.STALE, None, None, None, (), spent(80.0)), []),
+        (at(13), CodeReport(Status.STALE, None, None, None, (), spent(80.0)), []),
         rules=AlertRules(extra_usage_amounts=(50.0,)),
     ),
 ]
@@ -986,16 +986,16 @@ RESTARTS = [
     case(
         "restart-keeps-the-failure-episode",
         # A start time with microseconds: the episode's key must survive the store exactly.
-        (at(12, 0, 0, 600_000), down(CodeStatus.OFFLINE, OFFLINE), []),
-        (at(12, 1), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 0, 0, 600_000), down(Status.OFFLINE, OFFLINE), []),
+        (at(12, 1), down(Status.OFFLINE, OFFLINE), []),
         RESTART,
         (
             at(12, 6),
-            down(CodeStatus.OFFLINE, OFFLINE),
+            down(Status.OFFLINE, OFFLINE),
             [failure(at(12, 0, 0, 600_000), "Claude usage: cannot update", OFFLINE)],
         ),
         RESTART,
-        (at(12, 7), down(CodeStatus.OFFLINE, OFFLINE), []),
+        (at(12, 7), down(Status.OFFLINE, OFFLINE), []),
     ),
     case(
         "restart-keeps-the-peak-for-the-reset-alert",
@@ -1076,9 +1076,7 @@ def test_a_reset_is_announced_once_even_when_old_fired_keys_are_forgotten() -> N
 def test_an_outage_that_turns_into_a_login_problem_is_told_again() -> None:
     state = RulesState()
     told = []
-    for step_number, status in enumerate(
-        [CodeStatus.OFFLINE] * 3 + [CodeStatus.ERROR] + [CodeStatus.LOGIN_NEEDED] * 2
-    ):
+    for step_number, status in enumerate([Status.OFFLINE] * 3 + [Status.ERROR] + [Status.LOGIN_NEEDED] * 2):
         report = CodeReport(status, "why", None, None, (), None)
         state, alerts = step(state, report, at(12, 2 * step_number), UTC, AlertRules())
         told += [a.title for a in alerts]

@@ -10,9 +10,9 @@ import pytest
 from tray_app.core.models import (
     Account,
     CodeReport,
-    CodeStatus,
     ExtraUsage,
     Forecast,
+    Status,
     UsageWindow,
     WindowReport,
 )
@@ -40,7 +40,7 @@ def weekly(utilization: float = 41.0) -> WindowReport:
 
 def report(
     *windows: WindowReport,
-    status: CodeStatus = CodeStatus.OK,
+    status: Status = Status.OK,
     message: str | None = None,
     updated: timedelta = timedelta(seconds=20),
     extra: ExtraUsage | None = None,
@@ -95,24 +95,22 @@ def test_stale_when_no_update_for_a_while() -> None:
 def test_offline() -> None:
     message = "offline: cannot reach api.anthropic.com (showing figures from 2 min ago)"
     vm = view(
-        report(five(30.0), weekly(), status=CodeStatus.OFFLINE, message=message, updated=timedelta(minutes=2))
+        report(five(30.0), weekly(), status=Status.OFFLINE, message=message, updated=timedelta(minutes=2))
     )
     assert vm.icon.badge is Badge.OFFLINE and vm.icon.percent == 30
-    assert texts(report(five(30.0), status=CodeStatus.OFFLINE, message=message))[1] == message
+    assert texts(report(five(30.0), status=Status.OFFLINE, message=message))[1] == message
 
 
 def test_login_needed_shows_no_number() -> None:
     message = "expired: run `claude` to refresh the login"
-    vm = view(report(five(30.0), status=CodeStatus.LOGIN_NEEDED, message=message))
+    vm = view(report(five(30.0), status=Status.LOGIN_NEEDED, message=message))
     assert (vm.icon.percent, vm.icon.badge) == (None, Badge.LOGIN)
     assert vm.title == "Claude usage: expired: run `claude` to refresh the login"
 
 
 def test_rate_limited_is_stale_with_the_reason() -> None:
     message = "rate limited (HTTP 429); next try at 14:10:00 UTC (showing figures from 1 min ago)"
-    vm = view(
-        report(five(50.0), status=CodeStatus.RATE_LIMITED, message=message, updated=timedelta(minutes=1))
-    )
+    vm = view(report(five(50.0), status=Status.RATE_LIMITED, message=message, updated=timedelta(minutes=1)))
     assert vm.icon.badge is Badge.STALE and vm.icon.level is Level.MEDIUM
     assert message in [row.text for row in vm.menu]
 
@@ -131,7 +129,7 @@ def test_no_five_hour_window_leads_with_the_week() -> None:
 
 def test_nothing_fetched_yet() -> None:
     r = CodeReport(
-        CodeStatus.STALE, "no figures stored yet: run `claude-usage-tray status`", None, None, (), None
+        Status.STALE, "no figures stored yet: run `claude-usage-tray status`", None, None, (), None
     )
     vm = view(r)
     assert vm.icon.badge is Badge.NO_DATA and vm.icon.percent is None
@@ -189,7 +187,7 @@ def test_levels(utilization: float, level: Level) -> None:
 
 def test_long_titles_fit_a_windows_tooltip() -> None:
     long = "x" * 300
-    vm = view(report(five(10.0), status=CodeStatus.LOGIN_NEEDED, message=long))
+    vm = view(report(five(10.0), status=Status.LOGIN_NEEDED, message=long))
     assert len(vm.title) == 127 and vm.title.endswith("…")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from tray_app.clock import Clock
 from tray_app.commands import ExitCode
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import CodeReport, CodeStatus
+from tray_app.core.models import CodeReport, Status
 from tray_app.core.report import render_console_text, render_text, status_document
 from tray_app.core.web_report import WebReport, web_lines, web_report_json
 from tray_app.environment import Environment
@@ -16,13 +16,13 @@ from tray_app.poller import PollTiming
 from tray_app.wiring.app import App
 
 _STATUS_EXIT = {
-    CodeStatus.OK: ExitCode.OK,
-    CodeStatus.STALE: ExitCode.OK,
-    CodeStatus.LOGIN_NEEDED: ExitCode.LOGIN_NEEDED,
-    CodeStatus.RATE_LIMITED: ExitCode.NETWORK,
-    CodeStatus.OFFLINE: ExitCode.NETWORK,
-    CodeStatus.ERROR: ExitCode.NETWORK,
-    CodeStatus.BLOCKED: ExitCode.NETWORK,
+    Status.OK: ExitCode.OK,
+    Status.STALE: ExitCode.OK,
+    Status.LOGIN_NEEDED: ExitCode.LOGIN_NEEDED,
+    Status.RATE_LIMITED: ExitCode.NETWORK,
+    Status.OFFLINE: ExitCode.NETWORK,
+    Status.ERROR: ExitCode.NETWORK,
+    Status.BLOCKED: ExitCode.NETWORK,
 }
 
 

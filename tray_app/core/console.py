@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tray_app.core.models import CodeStatus
+from tray_app.core.models import Status
 
 
 @dataclass(frozen=True)
@@ -245,7 +245,7 @@ def summarize(
 class ConsoleReport:
     """The outcome of a Console refresh (or a read of the cache), ready to present."""
 
-    status: CodeStatus
+    status: Status
     message: str | None
     organization: str | None
     updated_at: datetime | None

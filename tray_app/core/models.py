@@ -100,9 +100,6 @@ class Status(StrEnum):
     BLOCKED = "blocked"  # claude.ai's Cloudflare browser check: not a logout, just not for scripts
 
 
-CodeStatus = Status  # the old name, while callers move over
-
-
 @dataclass(frozen=True)
 class WindowReport:
     window: UsageWindow
@@ -113,7 +110,7 @@ class WindowReport:
 class CodeReport:
     """The outcome of one Code-mode poll (or database read), ready to present."""
 
-    status: CodeStatus
+    status: Status
     message: str | None
     account: Account | None
     updated_at: datetime | None

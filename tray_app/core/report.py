@@ -11,10 +11,10 @@ from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.models import (
     Account,
     CodeReport,
-    CodeStatus,
     CodeUsage,
     ExtraUsage,
     Snapshot,
+    Status,
     WindowReport,
 )
 from tray_app.core.money import format_money as format_money  # re-exported: status, tray and rules
@@ -28,7 +28,7 @@ _CENT = Decimal("0.01")
 
 
 def build_code_report(
-    status: CodeStatus,
+    status: Status,
     message: str | None,
     account: Account | None,
     stored: tuple[datetime, CodeUsage] | None,
@@ -198,7 +198,7 @@ def console_lines(report: ConsoleReport, now: datetime, tz: tzinfo) -> list[str]
 
 
 def console_status_line(report: ConsoleReport, now: datetime) -> str:
-    if report.status is CodeStatus.OK and report.updated_at is not None:
+    if report.status is Status.OK and report.updated_at is not None:
         return f"Updated {format_age(now - report.updated_at)}"
     return report.message or report.status.value.replace("_", " ")
 
@@ -280,7 +280,7 @@ def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
 
 def status_line(report: CodeReport, now: datetime) -> str:
     """'Updated 20 s ago', or the problem in plain words."""
-    if report.status is CodeStatus.OK and report.updated_at is not None:
+    if report.status is Status.OK and report.updated_at is not None:
         return f"Updated {format_age(now - report.updated_at)}"
     return report.message or report.status.value.replace("_", " ")
 

@@ -14,13 +14,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tray_app.core.console import ConsoleReport, MonthFigures
-from tray_app.core.models import FIVE_HOUR, CodeReport, CodeStatus, ExtraUsage, UsageWindow, WindowReport
+from tray_app.core.models import FIVE_HOUR, CodeReport, ExtraUsage, Status, UsageWindow, WindowReport
 from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
 
 DEFAULT_LADDER: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
 # resets_at wobbles by fractions of a second between polls; periods are hours apart.
 _PERIOD_ROUNDING = 600
-_FAILING = (CodeStatus.LOGIN_NEEDED, CodeStatus.OFFLINE, CodeStatus.ERROR)
+_FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
 
 
 class AlertKind(StrEnum):
@@ -213,13 +213,13 @@ def _failure_alert(
     report: CodeReport, state: RulesState, rules: AlertRules, now: datetime
 ) -> tuple[RulesState, list[Alert]]:
     if report.status not in _FAILING:
-        if report.status is CodeStatus.OK:
+        if report.status is Status.OK:
             return replace(state, failures=0, episode_started=None), []
         return state, []  # rate limited or stale: neither a failure nor a recovery
     started = state.episode_started or now
     state = replace(state, failures=state.failures + 1, episode_started=started)
     # Keyed by the kind of trouble too: an outage that turns into a login problem is told once more.
-    trouble = "login" if report.status is CodeStatus.LOGIN_NEEDED else "update"
+    trouble = "login" if report.status is Status.LOGIN_NEEDED else "update"
     key = f"failure:{round(started.timestamp())}:{trouble}"
     if state.failures < rules.failures_after or key in state.fired:
         return state, []
@@ -227,7 +227,7 @@ def _failure_alert(
         return state, []  # a login problem needs the user at once; a network one may pass by itself
     title = (
         "Claude usage: login needed"
-        if report.status is CodeStatus.LOGIN_NEEDED
+        if report.status is Status.LOGIN_NEEDED
         else "Claude usage: cannot update"
     )
     alert = Alert(key, AlertKind.FAILURE, title, report.message or report.status.value.replace("_", " "))
@@ -263,7 +263,7 @@ def step(
     alerts: list[Alert] = []
     state, failure = _failure_alert(report, state, rules, now)
     alerts += failure
-    if report.status is CodeStatus.OK:
+    if report.status is Status.OK:
         # Only fresh figures move the rules on; stored ones shown during a failure were seen already.
         for item in report.windows:
             state, found = _window_alerts(item, state, rules, now, tz)
@@ -323,7 +323,7 @@ def step_console(
 ) -> tuple[RulesState, list[Alert]]:
     """Budget alerts from a fresh Console refresh: thresholds and the month-end projection, once a month."""
     figures = report.figures
-    if report.status is not CodeStatus.OK or figures is None:
+    if report.status is not Status.OK or figures is None:
         return state, []
     alerts: list[Alert] = []
     if figures.budget:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, CodeStatus, WindowReport
+from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Status, WindowReport
 from tray_app.core.report import (
     console_lines,
     console_status_line,
@@ -70,15 +70,15 @@ def _weekly(report: CodeReport, primary: WindowReport | None) -> WindowReport | 
 
 
 def _is_stale(report: CodeReport, now: datetime, options: ViewOptions) -> bool:
-    if report.status in (CodeStatus.STALE, CodeStatus.RATE_LIMITED, CodeStatus.ERROR, CodeStatus.BLOCKED):
+    if report.status in (Status.STALE, Status.RATE_LIMITED, Status.ERROR, Status.BLOCKED):
         return True
     return report.updated_at is not None and now - report.updated_at > options.stale_after
 
 
 def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, options: ViewOptions) -> Badge:
-    if report.status is CodeStatus.LOGIN_NEEDED:
+    if report.status is Status.LOGIN_NEEDED:
         return Badge.LOGIN
-    if report.status is CodeStatus.OFFLINE:
+    if report.status is Status.OFFLINE:
         return Badge.OFFLINE
     if primary is None:
         return Badge.NO_DATA
@@ -119,7 +119,7 @@ def _short_label(item: WindowReport) -> str:
 
 def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> str:
     """The one-line summary for the tooltip."""
-    if report.status is CodeStatus.LOGIN_NEEDED:
+    if report.status is Status.LOGIN_NEEDED:
         text = f"Claude usage: {report.message or 'login needed'}"
     elif not report.windows:
         text = f"Claude usage: {status_line(report, now)}"
@@ -134,7 +134,7 @@ def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
         if primary is not None and primary.forecast.limit_at is not None:
             parts.append(f"limit at {primary.forecast.limit_at.astimezone(tz):%H:%M}")
         text = "Claude: " + " · ".join(parts)
-        if report.status is not CodeStatus.OK or _is_stale(report, now, options):
+        if report.status is not Status.OK or _is_stale(report, now, options):
             text += f" — {_status_row(report, now, options).text}"
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
 
@@ -156,7 +156,7 @@ def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]
 
 
 def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> MenuRow:
-    if report.status is CodeStatus.OK and report.updated_at is not None and _is_stale(report, now, options):
+    if report.status is Status.OK and report.updated_at is not None and _is_stale(report, now, options):
         return MenuRow(f"Figures from {format_age(now - report.updated_at)}: not updated since")
     return MenuRow(status_line(report, now))
 
@@ -179,7 +179,7 @@ def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
 def _console_rows(console: ConsoleReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
     head = "Console" + (f" · {console.organization}" if console.organization else "")
     rows = [MenuRow(head)]
-    if console.status is not CodeStatus.OK or console.figures is None:
+    if console.status is not Status.OK or console.figures is None:
         rows.append(MenuRow(console_status_line(console, now)))
     rows += [MenuRow(line) for line in console_lines(console, now, tz)]
     return rows
@@ -251,9 +251,9 @@ def _console_icon(console: ConsoleReport | None, options: ViewOptions) -> IconSp
     """Console only: the share of the monthly budget, or no number when there is no budget."""
     figures = None if console is None else console.figures
     badge = Badge.NO_DATA if figures is None else Badge.NONE
-    if console is not None and console.status is CodeStatus.LOGIN_NEEDED:
+    if console is not None and console.status is Status.LOGIN_NEEDED:
         badge = Badge.LOGIN
-    elif console is not None and console.status is CodeStatus.OFFLINE:
+    elif console is not None and console.status is Status.OFFLINE:
         badge = Badge.OFFLINE
     share: float | None = None
     if figures is not None and figures.budget:

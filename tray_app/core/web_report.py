@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tray_app.core.models import CodeStatus
+from tray_app.core.models import Status
 from tray_app.core.report import format_money
 from tray_app.core.web import Overage, Prepaid
 
 
 @dataclass(frozen=True)
 class WebReport:
-    status: CodeStatus
+    status: Status
     message: str | None
     browser: str | None
     organization: str | None
@@ -45,7 +45,7 @@ def web_report_json(report: WebReport) -> dict[str, Any]:
 def web_lines(report: WebReport, show_overage: bool) -> list[str]:
     """'Extra usage: $12.00 of $40.00 this month', 'Prepaid credits: $100.00', or the problem."""
     lines = []
-    if report.status is not CodeStatus.OK and report.message:
+    if report.status is not Status.OK and report.message:
         lines.append(f"claude.ai: {report.message}")
     overage = report.overage
     if show_overage and overage is not None and overage.enabled:
