@@ -23,12 +23,12 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-import tray_app.app
 import tray_app.cli
 import tray_app.config
-import tray_app.console_monitor
-import tray_app.poller
+import tray_app.monitors.code
+import tray_app.monitors.console
 import tray_app.wiring.app
+import tray_app.wiring.tray  # imports no pystray, so it may come before the backend is pinned
 from tray_app.config import Settings
 from tray_app.poller import PollTiming
 
@@ -36,10 +36,10 @@ from tray_app.poller import PollTiming
 _SPANS = (
     (tray_app.wiring.app, "SHARED_FRESHNESS"),
     (tray_app.wiring.app, "MIN_SPAN"),
-    (tray_app.poller, "RECENT_HISTORY"),
-    (tray_app.poller, "HISTORY_SPAN"),
-    (tray_app.poller, "PROFILE_MAX_AGE"),
-    (tray_app.console_monitor, "SLOW_REFRESH"),
+    (tray_app.monitors.code, "RECENT_HISTORY"),
+    (tray_app.monitors.code, "HISTORY_SPAN"),
+    (tray_app.monitors.code, "PROFILE_MAX_AGE"),
+    (tray_app.monitors.console, "SLOW_REFRESH"),
 )
 
 
@@ -66,7 +66,7 @@ def compress(speed: float) -> None:
 
     replacements: list[tuple[ModuleType, str, object]] = [
         (tray_app.wiring.app, "load_settings", scaled_settings),
-        (tray_app.app, "PollTiming", scaled_timing),
+        (tray_app.wiring.tray, "PollTiming", scaled_timing),
     ]
     replacements += [(module, name, getattr(module, name) / speed) for module, name in _SPANS]
     for module, name, value in replacements:
