@@ -89,12 +89,20 @@ class Sources:
     console: ConsoleSource | None = None
     web: WebSource | None = None
 
-    def stored(self) -> Reports:
+    def stored(self, stale_after: timedelta = timedelta(0)) -> Reports:
         """The last stored figures of each source, without any network (shown until the first poll)."""
         return Reports(
-            None if self.code is None else self.code.stored_report(timedelta(0)),
+            None if self.code is None else self.code.stored_report(stale_after),
             None if self.console is None else self.console.stored_report(),
             None if self.web is None else self.web.stored_report(),
+        )
+
+    def ask_all(self) -> Reports:
+        """Every source asked once, now (`status`, and `watch` when no tray polls)."""
+        return Reports(
+            None if self.code is None else self.code.poll(),
+            None if self.console is None else self.console.refresh(),
+            None if self.web is None else self.web.refresh(),
         )
 
 

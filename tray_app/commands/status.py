@@ -12,7 +12,7 @@ from tray_app.core.models import CodeReport, Status
 from tray_app.core.report import render_console_text, render_text, status_document
 from tray_app.core.web_report import WebReport, web_lines, web_report_json
 from tray_app.environment import Environment
-from tray_app.poller import PollTiming
+from tray_app.poller import PollTiming, Sources
 from tray_app.wiring.app import App
 
 _STATUS_EXIT = {
@@ -28,13 +28,9 @@ _STATUS_EXIT = {
 
 def run(app: App, env: Environment, clock: Clock, *, as_json: bool, offline: bool) -> ExitCode:
     stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
-    report = None
-    if app.monitor is not None:
-        report = app.monitor.stored_report(stale_after) if offline else app.monitor.poll()
-    console = None
-    if app.console is not None:
-        console = app.console.stored_report() if offline else app.console.refresh()
-    web = app.web.stored_report() if offline else app.web.refresh()
+    sources = Sources(app.monitor, app.console, app.web)
+    reports = sources.stored(stale_after) if offline else sources.ask_all()
+    report, console, web = reports.code, reports.console, reports.web
     now = clock.now()
     if as_json:
         web_json = None if web is None else web_report_json(web)

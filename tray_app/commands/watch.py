@@ -5,7 +5,7 @@ from __future__ import annotations
 from tray_app.clock import Clock
 from tray_app.environment import Environment
 from tray_app.instance import AlreadyRunning, InstanceLock
-from tray_app.poller import PollTiming
+from tray_app.poller import PollTiming, Sources
 from tray_app.watch import WatchState, run_watch
 from tray_app.wiring.app import App
 
@@ -13,19 +13,15 @@ from tray_app.wiring.app import App
 def run(app: App, env: Environment, clock: Clock) -> int:
     stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
 
+    sources = Sources(app.monitor, app.console, app.web)
+
     def load() -> WatchState:
-        return WatchState(
-            None if app.monitor is None else app.monitor.stored_report(stale_after),
-            None if app.console is None else app.console.stored_report(),
-            app.web.stored_report(),
-        )
+        reports = sources.stored(stale_after)
+        return WatchState(reports.code, reports.console, reports.web)
 
     def poll() -> WatchState:
-        return WatchState(
-            None if app.monitor is None else app.monitor.poll(),
-            None if app.console is None else app.console.refresh(),
-            app.web.refresh(),
-        )
+        reports = sources.ask_all()
+        return WatchState(reports.code, reports.console, reports.web)
 
     seen = [app.store.data_version()]
 
