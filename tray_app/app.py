@@ -47,9 +47,6 @@ class TrayView:
         notices = [notice for notice in self._notices() if notice]
         return present(reports, self._clock.now(), self._clock.local_tz(), self.options, notices)
 
-    def update(self, **changes: object) -> None:
-        self.options = replace(self.options, **changes)  # type: ignore[arg-type]
-
 
 class TrayApp:
     """Runs until Quit or a signal; returns the process exit code."""
@@ -111,7 +108,10 @@ class TrayApp:
     # -- the actions below run on the polling thread ------------------------------------------------
 
     def _notification_options(self) -> None:
-        self._view.update(notifications_on=self._switch.enabled, snoozed_until=self._switch.snoozed_until)
+        options = self._view.options
+        self._view.options = replace(
+            options, notifications_on=self._switch.enabled, snoozed_until=self._switch.snoozed_until
+        )
 
     def _toggle_notifications(self) -> None:
         self._switch.set_enabled(not self._view.options.notifications_on)
@@ -130,13 +130,13 @@ class TrayApp:
         if self._web_switch is None:
             return
         self._web_switch.set(not self._web_switch.enabled, self._clock.now())
-        self._view.update(web_enabled=self._web_switch.enabled)
+        self._view.options = replace(self._view.options, web_enabled=self._web_switch.enabled)
         self._poller.refresh_now()
 
     def _toggle_autostart(self) -> None:
         enabled = self._autostart.status().enabled
         logger.info("%s", self._autostart.disable() if enabled else self._autostart.enable())
-        self._view.update(autostart=self._autostart.status().enabled)
+        self._view.options = replace(self._view.options, autostart=self._autostart.status().enabled)
 
     def _show_history(self) -> None:
         target = self._draw_history()
