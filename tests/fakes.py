@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 DEFAULT_START = datetime(2026, 8, 4, 12, 0, tzinfo=UTC)
 
@@ -45,15 +45,21 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
 
-    def advance(self, seconds: float) -> None:
+    def advance(self, by: float | timedelta) -> None:
+        """Move both clocks on, by seconds or a timedelta."""
+        seconds = _seconds(by)
         self._wall += seconds
         self._mono += seconds
 
-    def suspend(self, seconds: float) -> None:
-        self._wall += seconds
+    def suspend(self, by: float | timedelta) -> None:
+        self._wall += _seconds(by)
 
     def set(self, moment: datetime) -> None:
         """Jump the wall clock (and the monotonic one with it, if forward)."""
         delta = moment.timestamp() - self._wall
         self._wall = moment.timestamp()
         self._mono += max(0.0, delta)
+
+
+def _seconds(by: float | timedelta) -> float:
+    return by.total_seconds() if isinstance(by, timedelta) else by

@@ -1,51 +1,59 @@
 """What the demo server tests share: a fake clock, the fixtures, and calls as Claude Code makes them.
 
 pytest finds a fixture by module attribute, so a test module binds these with `clock = demo_helpers.clock`
-rather than importing the names, which ruff would report as unused and then as redefined.
+rather than importing the names, which ruff would report as unused and then as redefined. They are not in
+a conftest.py because their names are taken there: `server` in tests/conftest.py is a demo server on the
+real clock, which most integration tests want; a module that binds `server = demo_helpers.server` gets
+one on the fake clock instead (and its own `clock` fixture, if it defines one, sets where that starts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
 from tray_app.demo import CLIENT_ID, DemoServer
+from tray_app.sources.http import HttpClient
+
+from ..fakes import FakeClock
 
 USAGE = "/api/oauth/usage"
 PROFILE = "/api/oauth/profile"
 CLAUDE_UA = "claude-code/2.1.221"
 START = 1_785_000_000.0  # 2026-07-25T17:20:00Z; a whole-second start keeps reset times exact
-
-
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+# Seconds the `http_client` fixture's client waits for an answer; a module sets HTTP_TIMEOUT to change it.
+HTTP_TIMEOUT = 5.0
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(datetime.fromtimestamp(START, UTC))
 
 
 @pytest.fixture
 def server(clock: FakeClock) -> Iterator[DemoServer]:
-    with DemoServer(clock=clock) as demo:
+    """The demo server ("rising" account) on the fake clock."""
+    with DemoServer(clock=clock.epoch) as demo:
         yield demo
 
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
+    """Plain requests, as a test asks the demo server itself."""
     with requests.Session() as session:
         yield session
+
+
+@pytest.fixture
+def http_client(request: pytest.FixtureRequest) -> Iterator[HttpClient]:
+    """The program's own HTTP client; modules bind it as `http = demo_helpers.http_client`."""
+    client = HttpClient(timeout=getattr(request.module, "HTTP_TIMEOUT", HTTP_TIMEOUT))
+    yield client
+    client.close()
 
 
 def auth(token: str = DemoServer.DEMO_ACCESS_TOKEN, agent: str = CLAUDE_UA) -> dict[str, str]:

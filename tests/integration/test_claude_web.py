@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,31 +22,18 @@ from tray_app.sources.claude_web import CHALLENGE_MESSAGE, ClaudeWebClient
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.http import HttpClient
 
+from . import demo_helpers
+
 KEY = DemoServer.DEMO_SESSION_KEY
-START = 1_785_000_000.0
 CHAT_PATH = f"/api/organizations/{WEB_CHAT_ORG_UUID}"
 LOGIN_HINT = "log in to claude.ai in your browser again"
 
 
-class FakeClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def server() -> Iterator[DemoServer]:
-    with DemoServer(clock=FakeClock()) as demo:
-        yield demo
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=5)
-    yield client
-    client.close()
+# The shared fixtures, bound by name so that pytest finds them in this module: the demo server on a
+# clock standing at demo_helpers.START.
+clock = demo_helpers.clock
+server = demo_helpers.server
+http = demo_helpers.http_client
 
 
 @pytest.fixture

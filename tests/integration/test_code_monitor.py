@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tray_app.clock import SYSTEM_CLOCK
 from tray_app.core.errors import (
     AuthError,
     AuthKind,
@@ -28,19 +29,11 @@ from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 
 from ..conftest import ACCESS_TOKEN, REFRESH_TOKEN, write_login
+from ..fakes import FakeClock
+from . import demo_helpers
 
 USAGE = "/api/oauth/usage"
 TOKEN = "/v1/oauth/token"
-
-
-class Clock:
-    """Real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
 
 
 @pytest.fixture
@@ -49,11 +42,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield opened
 
 
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=2.0)
-    yield client
-    client.close()
+# The shared HttpClient fixture, bound by name so that pytest finds it in this module; it waits this long.
+HTTP_TIMEOUT = 2.0
+http = demo_helpers.http_client
 
 
 MonitorFactory = Callable[..., CodeMonitor]
@@ -73,7 +64,7 @@ def make_monitor(server: DemoServer, store: Store, http: HttpClient, claude_dir:
             ClaudeCredentialStore(claude_dir),
             CodeApi(http, server.base_url, "2.1.0"),
             token_endpoint,
-            clock or Clock(),
+            clock or SYSTEM_CLOCK.now,
         )
 
     return build
@@ -193,14 +184,15 @@ def test_poll_stores_one_row_per_window_and_last_good(make_monitor: MonitorFacto
 def test_forecast_uses_stored_history(store: Store, http: HttpClient, claude_dir: Path) -> None:
     # Twelve polls five minutes apart on the rising account (22 %/h on the 5-hour window); the
     # server and the monitor share one moving clock.
-    clock = Clock()
-    with DemoServer("rising", clock=lambda: clock().timestamp()) as rising:
+    clock = FakeClock(datetime.now(UTC))
+    start = clock.now()
+    with DemoServer("rising", clock=clock.epoch) as rising:
         monitor = CodeMonitor(
-            store, ClaudeCredentialStore(claude_dir), CodeApi(http, rising.base_url, "2.1.0"), None, clock
+            store, ClaudeCredentialStore(claude_dir), CodeApi(http, rising.base_url, "2.1.0"), None, clock.now
         )
         reports = []
         for step in range(12):
-            clock.offset = timedelta(minutes=5 * step)
+            clock.set(start + timedelta(minutes=5 * step))
             reports.append(monitor.poll())
     assert reports[1].windows[0].forecast.rate_per_hour is None  # two points: too little to say
     five = reports[-1].windows[0]
@@ -213,24 +205,25 @@ def test_forecast_uses_stored_history(store: Store, http: HttpClient, claude_dir
 def test_429_backoff_is_stored_and_honoured(
     server: DemoServer, make_monitor: MonitorFactory, store: Store
 ) -> None:
-    clock = Clock()
-    monitor = make_monitor(clock=clock)
+    clock = FakeClock(datetime.now(UTC))
+    start = clock.now()
+    monitor = make_monitor(clock=clock.now)
     assert monitor.poll().status is Status.OK
     server.set_scenario("rate_limited")
-    clock.offset = timedelta(minutes=1)
+    clock.set(start + timedelta(minutes=1))
     limited = monitor.poll()
     assert limited.status is Status.RATE_LIMITED
     assert "showing figures from 1 min ago" in (limited.message or "")
     assert window_ids(limited) == ["five_hour", "seven_day", "seven_day_fable"]  # last good kept
     backoff = store.backoffs.get(BACKOFF_SCOPE)
     assert backoff is not None and backoff.strikes == 1
-    assert backoff.until == pytest.approx(clock() + timedelta(seconds=300), abs=timedelta(seconds=2))
+    assert backoff.until == pytest.approx(clock.now() + timedelta(seconds=300), abs=timedelta(seconds=2))
     server.set_scenario("full")
     before = len(server.requests(USAGE))
-    clock.offset = timedelta(minutes=4)
+    clock.set(start + timedelta(minutes=4))
     assert monitor.poll().status is Status.RATE_LIMITED
     assert len(server.requests(USAGE)) == before  # nothing sent inside the back-off
-    clock.offset = timedelta(minutes=7)
+    clock.set(start + timedelta(minutes=7))
     assert monitor.poll().status is Status.OK
     assert store.backoffs.get(BACKOFF_SCOPE) is None
 
@@ -238,16 +231,16 @@ def test_429_backoff_is_stored_and_honoured(
 def test_retry_after_zero_still_pauses_and_escalates(
     server: DemoServer, make_monitor: MonitorFactory, store: Store
 ) -> None:
-    clock = Clock()
-    monitor = make_monitor(clock=clock)
+    clock = FakeClock(datetime.now(UTC))
+    monitor = make_monitor(clock=clock.now)
     server.set_scenario("rate_limited_zero")
     pauses = []
     for _ in range(3):
         monitor.poll()
         backoff = store.backoffs.get(BACKOFF_SCOPE)
         assert backoff is not None
-        pauses.append(round((backoff.until - clock()).total_seconds()))
-        clock.offset = backoff.until - datetime.now(UTC) + timedelta(seconds=1)
+        pauses.append(round((backoff.until - clock.now()).total_seconds()))
+        clock.set(backoff.until + timedelta(seconds=1))
     assert pauses == pytest.approx([60, 120, 240], abs=2)
 
 
@@ -289,16 +282,17 @@ def test_refused_login_is_remembered_not_resent(
     server: DemoServer, make_monitor: MonitorFactory, scenario: str
 ) -> None:
     server.set_scenario(scenario)
-    clock = Clock()
-    monitor = make_monitor(clock=clock)
+    clock = FakeClock(datetime.now(UTC))
+    start = clock.now()
+    monitor = make_monitor(clock=clock.now)
     monitor.poll()
     sent = len(server.requests(USAGE))
     for minutes in (1, 2, 3):
-        clock.offset = timedelta(minutes=minutes)
+        clock.set(start + timedelta(minutes=minutes))
         assert monitor.poll().status is Status.LOGIN_NEEDED
     assert len(server.requests(USAGE)) == sent
     # Another process sees the same refusal without sending the token either.
-    assert make_monitor(clock=clock).poll().status is Status.LOGIN_NEEDED
+    assert make_monitor(clock=clock.now).poll().status is Status.LOGIN_NEEDED
     assert len(server.requests(USAGE)) == sent
 
 
@@ -359,15 +353,16 @@ def test_stored_report_reads_no_network(server: DemoServer, make_monitor: Monito
 def test_changed_credentials_file_is_used_on_the_next_poll(
     server: DemoServer, make_monitor: MonitorFactory, claude_dir: Path
 ) -> None:
-    clock = Clock()
-    monitor = make_monitor(clock=clock)
+    clock = FakeClock(datetime.now(UTC))
+    start = clock.now()
+    monitor = make_monitor(clock=clock.now)
     assert monitor.poll().status is Status.OK
     # Claude Code refreshed its login: the old token stops working, the file holds the new one.
     new_token = "sk-ant-oat01-rotated-by-claude-code"
     server.valid_access_tokens.discard(ACCESS_TOKEN)
     server.valid_access_tokens.add(new_token)
     write_login(claude_dir, access=new_token)
-    clock.offset = timedelta(minutes=1)
+    clock.set(start + timedelta(minutes=1))
     assert monitor.poll().status is Status.OK
     assert server.requests(USAGE)[-1].headers.get("authorization") == f"Bearer {new_token}"
 

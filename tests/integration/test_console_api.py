@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,9 @@ from tray_app.demo import (
 from tray_app.sources.console_api import MAX_PAGES, ConsoleApi
 from tray_app.sources.http import HttpClient
 
+from ..fakes import FakeClock
+from . import demo_helpers
+
 KEY = DemoServer.DEMO_ADMIN_KEY
 # Wednesday 4 March 2026, mid-afternoon UTC: February is complete and March has three days of data.
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
@@ -37,33 +40,15 @@ MAR_1 = datetime(2026, 3, 1, tzinfo=UTC)
 UNKNOWN_MODEL = "claude-fable-5-20261101"
 
 
-class FakeClock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.timestamp()
+# The shared fixtures, bound by name so that pytest finds them in this module; `server` reads the
+# `clock` below.
+server = demo_helpers.server
+http = demo_helpers.http_client
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock: FakeClock) -> Iterator[DemoServer]:
-    with DemoServer(clock=clock) as demo:
-        yield demo
-
-
-@pytest.fixture
-def http() -> Iterator[HttpClient]:
-    client = HttpClient(timeout=5)
-    yield client
-    client.close()
+    return FakeClock(NOW)
 
 
 @pytest.fixture
@@ -197,7 +182,7 @@ def test_cost_report_of_a_past_month_does_not_change_with_the_clock(
 
 def test_today_grows_with_the_clock(api: ConsoleApi, clock: FakeClock) -> None:
     def today_total() -> Decimal:
-        lines = api.cost_report(MAR_1, datetime.fromtimestamp(clock.now, UTC))
+        lines = api.cost_report(MAR_1, clock.now())
         return sum((line.amount_cents for line in lines if line.day == date(2026, 3, 4)), Decimal(0))
 
     clock.set(datetime(2026, 3, 4, 6, 0, tzinfo=UTC))

@@ -28,23 +28,17 @@ from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 
+from ..fakes import FakeClock
+
 KEY = DemoServer.DEMO_ADMIN_KEY
 
 
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Setup:
-    def __init__(self, server: DemoServer, store: Store, clock: Clock, settings: ConsoleSettings) -> None:
+    def __init__(self, server: DemoServer, store: Store, clock: FakeClock, settings: ConsoleSettings) -> None:
         self.server, self.store, self.clock, self.settings = server, store, clock, settings
         self.http = HttpClient(10)
         self.api = ConsoleApi(self.http, server.base_url, KEY, "test")
-        self.monitor = ConsoleMonitor(store, self.api, settings, clock=clock)
+        self.monitor = ConsoleMonitor(store, self.api, settings, clock=clock.now)
 
     def raw(self, path: str, **params: Any) -> dict[str, Any]:
         """A page fetched with plain requests, to compute expected figures independently."""
@@ -64,16 +58,12 @@ class Setup:
         return body
 
 
-def fixed_clock(when: datetime) -> Clock:
-    return Clock(when)
-
-
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    clock = Clock(datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
+    clock = FakeClock(datetime(2026, 11, 26, 14, 30, tzinfo=UTC))
     settings = ConsoleSettings(user_email="jane@example.com", budget=Decimal(3000))
     with (
-        DemoServer("full", clock=lambda: clock().timestamp()) as server,
+        DemoServer("full", clock=clock.epoch) as server,
         Store.open(tmp_path / "c.db") as store,
     ):
         made = Setup(server, store, clock, settings)
@@ -134,14 +124,14 @@ def test_a_second_refresh_costs_a_handful_of_requests(setup: Setup) -> None:
     setup.monitor.refresh()
     first = setup.api.requests_made
     assert first >= 26  # the month's Claude Code report is one request per day the first time
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     setup.monitor.refresh()
     assert setup.api.requests_made - first <= 3
     cost_calls = setup.server.requests(COST_REPORT_PATH)
     assert parse_qs(cost_calls[-1].query)["starting_at"] == ["2026-11-25T00:00:00Z"]  # only unsettled days
     # Next day, still few: yesterday and today, and the hourly reports once.
     before = setup.api.requests_made
-    setup.clock.now += timedelta(days=1)
+    setup.clock.advance(timedelta(days=1))
     setup.monitor.refresh()
     assert setup.api.requests_made - before <= 8
     assert len(setup.server.requests(WORKSPACES_PATH)) == 2  # hourly, not every refresh
@@ -149,7 +139,7 @@ def test_a_second_refresh_costs_a_handful_of_requests(setup: Setup) -> None:
 
 def test_past_days_come_from_the_database(setup: Setup) -> None:
     setup.monitor.refresh()
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     before = len(setup.server.requests(MESSAGES_REPORT_PATH))
     report = setup.monitor.refresh()
     assert len(setup.server.requests(MESSAGES_REPORT_PATH)) == before + 1
@@ -169,11 +159,11 @@ def test_a_cached_day_is_parsed_once_until_it_is_fetched_again(
     setup.monitor.refresh()
     assert len(parsed) == 3 * 26  # cost, tokens and Claude Code, November 1-26
     parsed.clear()
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     report = setup.monitor.refresh()
     # Only the days fetched again (the 25th and 26th of cost and tokens) are read again.
     assert sorted(parsed) == ["cost", "cost", "tokens", "tokens"]
-    fresh = ConsoleMonitor(setup.store, setup.api, setup.settings, clock=setup.clock)
+    fresh = ConsoleMonitor(setup.store, setup.api, setup.settings, clock=setup.clock.now)
     assert report.figures is not None and report.figures == fresh.stored_report().figures
 
 
@@ -187,14 +177,14 @@ def test_a_cached_day_is_parsed_once_until_it_is_fetched_again(
     ],
 )
 def test_utc_month_edges(tmp_path: Path, now: datetime, month: str, days: int) -> None:
-    clock = Clock(now)
+    clock = FakeClock(now)
     with (
-        DemoServer("full", clock=lambda: clock().timestamp()) as server,
+        DemoServer("full", clock=clock.epoch) as server,
         Store.open(tmp_path / "e.db") as store,
     ):
         http = HttpClient(10)
         monitor = ConsoleMonitor(
-            store, ConsoleApi(http, server.base_url, KEY, "t"), ConsoleSettings(), clock=clock
+            store, ConsoleApi(http, server.base_url, KEY, "t"), ConsoleSettings(), clock=clock.now
         )
         figures = monitor.refresh().figures
         http.close()
@@ -207,18 +197,18 @@ def test_utc_month_edges(tmp_path: Path, now: datetime, month: str, days: int) -
 def test_rate_limit_is_shared_and_keeps_the_figures(setup: Setup) -> None:
     setup.monitor.refresh()
     setup.server.set_admin_scenario("rate_limited")
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     limited = setup.monitor.refresh()
     assert limited.status is Status.RATE_LIMITED and limited.figures is not None
     assert "showing figures from 2 min ago" in (limited.message or "")
     backoff = setup.store.backoffs.get(BACKOFF_SCOPE)
-    assert backoff is not None and backoff.until == setup.clock.now + timedelta(seconds=60)
+    assert backoff is not None and backoff.until == setup.clock.now() + timedelta(seconds=60)
     setup.server.set_admin_scenario("normal")
     before = setup.api.requests_made
-    setup.clock.now += timedelta(seconds=30)
+    setup.clock.advance(timedelta(seconds=30))
     assert setup.monitor.refresh().status is Status.RATE_LIMITED
     assert setup.api.requests_made == before  # nothing sent inside the back-off
-    setup.clock.now += timedelta(seconds=31)
+    setup.clock.advance(timedelta(seconds=31))
     assert setup.monitor.refresh().status is Status.OK
 
 
@@ -236,24 +226,24 @@ def test_a_refused_key_is_not_resent_for_an_hour_but_a_new_key_is_tried_at_once(
     assert setup.monitor.refresh().status is Status.LOGIN_NEEDED
     sent = setup.api.requests_made
     for _ in range(29):  # an hour of refreshes every two minutes, in this process or another
-        setup.clock.now += timedelta(minutes=2)
+        setup.clock.advance(timedelta(minutes=2))
         again = setup.monitor.refresh()
         assert again.status is Status.LOGIN_NEEDED and "next try at" in (again.message or "")
     assert setup.api.requests_made == sent
     # The user pastes a new key: it is asked with at once.
     other = ConsoleApi(setup.http, setup.server.base_url, KEY + "-new", "test")
-    ConsoleMonitor(setup.store, other, ConsoleSettings(), clock=setup.clock).refresh()
+    ConsoleMonitor(setup.store, other, ConsoleSettings(), clock=setup.clock.now).refresh()
     assert other.requests_made > 0
     # The server forgave the old key: after the hour it is tried again, and works.
     setup.server.set_admin_scenario("normal")
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     assert setup.monitor.refresh().status is Status.OK
 
 
 def test_server_trouble_is_an_error_with_the_last_figures(setup: Setup) -> None:
     setup.monitor.refresh()
     setup.server.set_admin_scenario("server_error")
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     report = setup.monitor.refresh()
     assert report.status is Status.ERROR and report.figures is not None
 
@@ -267,7 +257,7 @@ def test_stored_report_reads_no_network(setup: Setup) -> None:
 
 def test_snapshots_are_kept_per_refresh(setup: Setup) -> None:
     setup.monitor.refresh()
-    setup.clock.now += timedelta(minutes=2)
+    setup.clock.advance(timedelta(minutes=2))
     setup.monitor.refresh()
-    snapshots = setup.store.console_snapshots(setup.clock.now - timedelta(hours=1))
+    snapshots = setup.store.console_snapshots(setup.clock.now() - timedelta(hours=1))
     assert len(snapshots) == 2 and snapshots[0][1] <= snapshots[1][1]

@@ -13,8 +13,9 @@ import requests
 
 from tray_app.demo import DEMO_ORGANIZATION_ID, DemoResponse, DemoServer
 
+from ..fakes import FakeClock
 from . import demo_helpers
-from .demo_helpers import USAGE, FakeClock, get
+from .demo_helpers import USAGE, get
 
 # The shared fixtures, bound by name so that pytest finds them in this module.
 clock = demo_helpers.clock
@@ -26,7 +27,7 @@ COST = "/v1/organizations/cost_report"
 MESSAGES = "/v1/organizations/usage_report/messages"
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 # Wednesday 15 July 2026, 12:00 UTC.
-WEDNESDAY_NOON = datetime(2026, 7, 15, 12, 0, tzinfo=UTC).timestamp()
+WEDNESDAY_NOON = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)
 CENTS = re.compile(r"^\d+\.\d+$")
 
 
@@ -119,7 +120,7 @@ def test_workspaces_hide_the_archived_one_unless_asked(server: DemoServer, http:
 def test_cost_report_has_a_bucket_for_every_day_idle_weekends_included(
     server: DemoServer, http: requests.Session, clock: FakeClock
 ) -> None:
-    clock.now = WEDNESDAY_NOON
+    clock.set(WEDNESDAY_NOON)
     params = [("starting_at", "2026-07-06T00:00:00Z"), ("ending_at", "2026-07-13T00:00:00Z")]
     page = admin(http, server, COST, params + [("group_by[]", "workspace_id")]).json()
     assert [(b["starting_at"], b["ending_at"]) for b in page["data"]] == [
@@ -248,7 +249,7 @@ def test_usage_report_models_match_the_costs_and_echo_grouping(
 def test_reports_stop_at_now_and_today_grows(
     server: DemoServer, http: requests.Session, clock: FakeClock
 ) -> None:
-    clock.now = WEDNESDAY_NOON
+    clock.set(WEDNESDAY_NOON)
     params = {"starting_at": "2026-07-14T00:00:00Z", "ending_at": "2026-08-01T00:00:00Z"}
     noon = admin(http, server, COST, params).json()
     assert [b["starting_at"][:10] for b in noon["data"]] == ["2026-07-14", "2026-07-15"]
@@ -266,7 +267,7 @@ def test_reports_stop_at_now_and_today_grows(
 def test_claude_code_report_pages_records_of_one_day(
     server: DemoServer, http: requests.Session, clock: FakeClock
 ) -> None:
-    clock.now = WEDNESDAY_NOON
+    clock.set(WEDNESDAY_NOON)
     whole = admin(http, server, CLAUDE_CODE, {"starting_at": "2026-07-14"}).json()
     assert len(whole["data"]) == 9 and whole["has_more"] is False  # fits the default limit of 20
     actors = [r["actor"] for r in whole["data"]]
@@ -310,11 +311,11 @@ def test_claude_code_report_refuses_bad_queries(
 def test_claude_code_report_holds_back_the_last_hour(
     server: DemoServer, http: requests.Session, clock: FakeClock
 ) -> None:
-    clock.now = datetime(2026, 7, 15, 0, 50, tzinfo=UTC).timestamp()
+    clock.set(datetime(2026, 7, 15, 0, 50, tzinfo=UTC))
     today = admin(http, server, CLAUDE_CODE, {"starting_at": "2026-07-15"}).json()
     assert today == {"data": [], "has_more": False, "next_page": None}
     late = admin(http, server, CLAUDE_CODE, {"starting_at": "2026-07-14"}).json()["data"]
-    clock.now = WEDNESDAY_NOON
+    clock.set(WEDNESDAY_NOON)
     settled = admin(http, server, CLAUDE_CODE, {"starting_at": "2026-07-14"}).json()["data"]
     assert (
         late[0]["model_breakdown"][0]["tokens"]["input"] < settled[0]["model_breakdown"][0]["tokens"]["input"]

@@ -13,8 +13,9 @@ import requests
 
 from tray_app.demo import CLIENT_ID, SCENARIOS, DemoServer, rising_usage_body
 
+from ..fakes import FakeClock
 from . import demo_helpers
-from .demo_helpers import CLAUDE_UA, PROFILE, START, USAGE, FakeClock, auth, get, refresh
+from .demo_helpers import CLAUDE_UA, PROFILE, START, USAGE, auth, get, refresh
 
 # The shared fixtures, bound by name so that pytest finds them in this module.
 clock = demo_helpers.clock
@@ -76,11 +77,11 @@ def test_rising_climbs_caps_at_100_then_resets_to_a_new_period(
     fresh = get(http, server).json()["five_hour"]
     assert fresh["utilization"] == 0.4
     assert epoch(fresh["resets_at"]) == epoch(first["resets_at"]) + 5 * 3600
-    assert epoch(fresh["resets_at"]) > clock()
+    assert epoch(fresh["resets_at"]) > clock.epoch()
 
 
 def test_rising_speed_runs_the_virtual_clock_faster(clock: FakeClock, http: requests.Session) -> None:
-    with DemoServer(clock=clock, speed=60) as fast:
+    with DemoServer(clock=clock.epoch, speed=60) as fast:
         first = get(http, fast).json()["five_hour"]
         # At 60x a five-hour session lasts five real minutes and ends three real minutes after start.
         assert epoch(first["resets_at"]) == pytest.approx(START + 180, abs=1)
@@ -107,7 +108,7 @@ def test_full_is_the_reference_example_moved_into_the_future(
     body = get(http, server).json()
     five, seven = body["five_hour"]["resets_at"], body["seven_day"]["resets_at"]
     assert five.endswith(":20:00.001100+00:00") and seven.endswith(":00:00.001127+00:00")
-    assert clock() + 2 * 3600 <= epoch(five) < clock() + 3 * 3600
+    assert clock.epoch() + 2 * 3600 <= epoch(five) < clock.epoch() + 3 * 3600
     # The gaps between reset times are the example's (2 days 2 h 40 min to the weekly reset).
     assert epoch(seven) - epoch(five) == pytest.approx(2 * 86400 + 2 * 3600 + 40 * 60, abs=0.001)
     assert body["limits"][2]["resets_at"].endswith(".001438+00:00")
@@ -121,7 +122,7 @@ def test_minimal_has_only_the_old_keys(server: DemoServer, http: requests.Sessio
     body = get(http, server).json()
     assert set(body) == {"five_hour", "seven_day", "seven_day_oauth_apps", "seven_day_opus", "extra_usage"}
     assert body["five_hour"]["utilization"] == 61.0
-    assert epoch(body["five_hour"]["resets_at"]) > clock()
+    assert epoch(body["five_hour"]["resets_at"]) > clock.epoch()
     assert body["seven_day_opus"] == {"utilization": 0.0, "resets_at": None}
     assert body["extra_usage"]["monthly_limit"] is None
 
@@ -144,7 +145,7 @@ def test_no_usage_yet_has_null_resets_int_utilization_and_codenames(
     assert body["five_hour"] == {"utilization": 0.0, "resets_at": None}
     assert body["seven_day"]["utilization"] == 5 and isinstance(body["seven_day"]["utilization"], int)
     assert body["seven_day"]["resets_at"].endswith("Z")
-    assert epoch(body["seven_day"]["resets_at"]) > clock()
+    assert epoch(body["seven_day"]["resets_at"]) > clock.epoch()
     assert body["harbor_lantern"]["utilization"] == 50.0
 
 
@@ -200,7 +201,7 @@ def test_rate_limited_date_sends_an_http_date_two_minutes_ahead(
     server.set_scenario("rate_limited_date")
     value = get(http, server).headers["retry-after"]
     assert value.endswith(" GMT")
-    assert parsedate_to_datetime(value).timestamp() == clock() + 120
+    assert parsedate_to_datetime(value).timestamp() == clock.epoch() + 120
 
 
 def test_html_pages_come_as_text_html(server: DemoServer, http: requests.Session) -> None:

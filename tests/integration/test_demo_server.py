@@ -18,8 +18,9 @@ import requests
 
 from tray_app.demo import DemoResponse, DemoServer
 
+from ..fakes import FakeClock
 from . import demo_helpers
-from .demo_helpers import CLAUDE_UA, PROFILE, START, USAGE, FakeClock, auth, get, refresh
+from .demo_helpers import CLAUDE_UA, PROFILE, START, USAGE, auth, get, refresh
 
 # The shared fixtures, bound by name so that pytest finds them in this module.
 clock = demo_helpers.clock
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_stop_does_not_wait_for_a_sleeping_answer(clock: FakeClock) -> None:
-    demo = DemoServer("slow", clock=clock).start()
+    demo = DemoServer("slow", clock=clock.epoch).start()
     demo.slow_seconds = 30.0
     url = demo.base_url + USAGE
     outcome: list[BaseException] = []
@@ -132,7 +133,7 @@ def test_control_endpoints_switch_scenarios_and_list_requests(
 
 
 def test_two_servers_do_not_share_state(clock: FakeClock, http: requests.Session) -> None:
-    with DemoServer(clock=clock) as one, DemoServer("expired", clock=clock) as two:
+    with DemoServer(clock=clock.epoch) as one, DemoServer("expired", clock=clock.epoch) as two:
         assert one.base_url != two.base_url
         assert get(http, one).status_code == 200
         assert get(http, two).status_code == 401

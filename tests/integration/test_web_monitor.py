@@ -17,20 +17,13 @@ from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 
 from ..conftest import CliEnv
+from ..fakes import FakeClock
 
 KEY = DemoServer.DEMO_SESSION_KEY
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 class Web:
-    def __init__(self, server: DemoServer, store: Store, clock: Clock, browser: str = "Firefox") -> None:
+    def __init__(self, server: DemoServer, store: Store, clock: FakeClock, browser: str = "Firefox") -> None:
         self.server, self.store, self.clock = server, store, clock
         self.http = HttpClient(5)
         self.searches = 0
@@ -41,7 +34,11 @@ class Web:
             return CookieSearch(cookie, ())
 
         self.monitor = WebMonitor(
-            store, find, lambda key: ClaudeWebClient(self.http, server.base_url, key, "t"), None, clock=clock
+            store,
+            find,
+            lambda key: ClaudeWebClient(self.http, server.base_url, key, "t"),
+            None,
+            clock=clock.now,
         )
 
     def web_requests(self) -> int:
@@ -51,7 +48,7 @@ class Web:
 @pytest.fixture
 def web(tmp_path: Path, server: DemoServer) -> Iterator[Web]:
     with Store.open(tmp_path / "w.db") as store:
-        made = Web(server, store, Clock())
+        made = Web(server, store, FakeClock(datetime.now(UTC)))
         yield made
         made.http.close()
 
@@ -68,7 +65,7 @@ def test_overage_and_prepaid(web: Web) -> None:
 def test_cloudflare_check_is_not_a_logout_and_is_not_retried_for_an_hour(web: Web, scenario: str) -> None:
     web.monitor.refresh()
     web.server.set_web_scenario(scenario)
-    web.clock.now += timedelta(minutes=5)
+    web.clock.advance(timedelta(minutes=5))
     report = web.monitor.refresh()
     assert report.status is Status.BLOCKED
     assert report.message is not None
@@ -77,15 +74,15 @@ def test_cloudflare_check_is_not_a_logout_and_is_not_retried_for_an_hour(web: We
     )
     assert "log in" not in report.message and report.prepaid is not None  # last good figures kept
     backoff = web.store.backoffs.get(BACKOFF_SCOPE)
-    assert backoff is not None and backoff.until - web.clock.now >= timedelta(hours=1)
+    assert backoff is not None and backoff.until - web.clock.now() >= timedelta(hours=1)
     sent = web.web_requests()
     web.server.set_web_scenario("normal")
-    blocked_at = web.clock.now
+    blocked_at = web.clock.now()
     for minutes in (5, 20, 59):
-        web.clock.now = blocked_at + timedelta(minutes=minutes)
+        web.clock.set(blocked_at + timedelta(minutes=minutes))
         assert web.monitor.refresh().status is Status.BLOCKED
     assert web.web_requests() == sent  # nothing sent inside the pause
-    web.clock.now = backoff.until + timedelta(seconds=1)
+    web.clock.set(backoff.until + timedelta(seconds=1))
     assert web.monitor.refresh().status is Status.OK
 
 
@@ -97,7 +94,7 @@ def test_an_expired_session_asks_for_a_login_once(web: Web, scenario: str) -> No
     assert report.message == "the claude.ai session has expired: log in to claude.ai in Firefox again"
     sent = web.web_requests()
     for _ in range(3):
-        web.clock.now += timedelta(minutes=5)
+        web.clock.advance(timedelta(minutes=5))
         assert web.monitor.refresh().status is Status.LOGIN_NEEDED
     assert web.web_requests() == sent  # the refused session is not sent again
 
@@ -106,7 +103,7 @@ def test_a_renewed_session_is_used_afterwards(web: Web) -> None:
     web.server.renew_session_every = 1
     web.server.rotate_strict = True
     web.monitor.refresh()
-    web.clock.now += timedelta(minutes=5)
+    web.clock.advance(timedelta(minutes=5))
     assert web.monitor.refresh().status is Status.OK  # the old key no longer works: the new one was used
     assert web.searches == 1  # the browser's store was read once
 
