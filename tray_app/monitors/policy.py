@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from tray_app.core.backoff import next_backoff
 from tray_app.core.errors import (
     AuthError,
-    ChallengeError,
     CredentialsError,
     NetworkError,
     RateLimited,
@@ -33,9 +32,9 @@ def asks_for_pause(exc: UsageError) -> bool:
 
 
 def status_of(exc: UsageError) -> Status:
-    """The state an error puts a source in."""
-    if isinstance(exc, ChallengeError):
-        return Status.BLOCKED
+    """The state an error puts a source in. A Cloudflare browser check is an error like any other of a
+    server for Code and Console mode (their login is fine, and failures slow the polling down); only
+    claude.ai's monitor calls it BLOCKED, and pauses for an hour."""
     if isinstance(exc, CredentialsError | AuthError):
         return Status.LOGIN_NEEDED
     if asks_for_pause(exc):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from tray_app.clock import utc_now
 from tray_app.core.errors import (
     AuthError,
+    ChallengeError,
     RateLimited,
     ServerError,
     UsageError,
@@ -130,7 +131,7 @@ class WebMonitor:
 
     def _failure(self, exc: UsageError, now: datetime) -> WebReport:
         browser = self._cookie.browser if self._cookie is not None else "your browser"
-        status = status_of(exc)
+        status = Status.BLOCKED if isinstance(exc, ChallengeError) else status_of(exc)
         if status is Status.BLOCKED:
             reason = "claude.ai is asking for a browser check; showing Claude Code figures only"
             until = self._pause.hold(CHALLENGE_PAUSE, reason, now).until
