@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tray_app.demo import CLIENT_ID, DemoServer
+from tray_app.environment import Environment
 from tray_app.sources.http import HttpClient
 
 from ..fakes import FakeClock
@@ -54,6 +56,20 @@ def http_client(request: pytest.FixtureRequest) -> Iterator[HttpClient]:
     client = HttpClient(timeout=getattr(request.module, "HTTP_TIMEOUT", HTTP_TIMEOUT))
     yield client
     client.close()
+
+
+def app_environment(home: Path, server: DemoServer, claude_dir: Path, **extra: str) -> Environment:
+    """What the program is given on a Linux machine pointed at the demo server, for tray_app.wiring: its own
+    folder (home: config.toml, the database, logs), every API and claude.ai on the server, Claude Code's
+    folder, and extra variables (ANTHROPIC_ADMIN_API_KEY, say). Nothing else of this process's environment."""
+    variables = {
+        "CLAUDE_USAGE_TRAY_HOME": str(home),
+        "CLAUDE_USAGE_TRAY_API_BASE": server.base_url,
+        "CLAUDE_USAGE_TRAY_TOKEN_URL": server.token_url,
+        "CLAUDE_USAGE_TRAY_WEB_BASE": server.base_url,
+        "CLAUDE_CONFIG_DIR": str(claude_dir),
+    }
+    return Environment({**variables, **extra}, "linux", home / "user-home")
 
 
 def auth(token: str = DemoServer.DEMO_ACCESS_TOKEN, agent: str = CLAUDE_UA) -> dict[str, str]:

@@ -1,10 +1,11 @@
 """The fault matrix: every way the network or a server can fail, against each of the three sources.
 
-Code mode (/api/oauth/usage), Console mode (the Admin API) and the claude.ai session each start from a
-database holding one good poll, meet one fault through the real polling thread's tick, and must then:
-keep running, show the right state with a message naming the problem, back off exactly when the server
-asked for it (shared through the database, with nothing sent inside the pause), keep showing the last
-good figures, and leave nothing wrong in the database. A table of every outcome is printed at the end.
+Code mode (/api/oauth/usage), Console mode (the Admin API) and the claude.ai session, each the program as
+`run` wires it (tray_app.wiring) on one fake clock, start from a database holding one good poll, meet one
+fault through the real polling thread's tick, and must then: keep running, show the right state with a
+message naming the problem, back off exactly when the server asked for it (shared through the database,
+with nothing sent inside the pause), keep showing the last good figures, and leave nothing wrong in the
+database. A table of every outcome is printed at the end.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import shutil
 import socket
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import formatdate
@@ -28,11 +29,9 @@ from typing import Any
 
 import pytest
 
-from tray_app import console_monitor, poller, web_monitor
-from tray_app.config import ConsoleSettings
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, Status
-from tray_app.core.view import ViewOptions, present
+from tray_app.core.reports import TickResult
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.demo import (
@@ -44,19 +43,19 @@ from tray_app.demo import (
     DemoResponse,
     DemoServer,
 )
+from tray_app.monitors import code as code_monitor
+from tray_app.monitors import console as console_monitor
+from tray_app.monitors import web as web_monitor
 from tray_app.monitors.code import CodeMonitor
-from tray_app.monitors.console import ConsoleMonitor
-from tray_app.monitors.web import LastWebReport, WebMonitor, WebUsageMonitor
-from tray_app.poller import Poller, PollTiming
-from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
-from tray_app.sources.claude_web import ClaudeWebClient
-from tray_app.sources.code_api import CodeApi
-from tray_app.sources.console_api import ConsoleApi
-from tray_app.sources.credentials import ClaudeCredentialStore
-from tray_app.sources.http import MAX_BODY_BYTES, HttpClient
-from tray_app.store import Store
+from tray_app.monitors.web import WebUsageMonitor
+from tray_app.sources.admin_key import ENV_ADMIN_KEY
+from tray_app.sources.http import MAX_BODY_BYTES
+from tray_app.wiring.app import open_app, settings_for
+from tray_app.wiring.tray import build_poller
 
 from ..conftest import write_login
+from ..fakes import FakeClock
+from .demo_helpers import app_environment
 
 CODE, CONSOLE, WEB = "code", "console", "web"
 SOURCES = (CODE, CONSOLE, WEB)
@@ -73,13 +72,20 @@ PORTAL_PATH = "/portal/login"
 FIRST_PATH = {CODE: USAGE_PATH, CONSOLE: COST_REPORT_PATH, WEB: WEB_ORGANIZATIONS_PATH}
 FIGURES_PATH = {CODE: USAGE_PATH, CONSOLE: COST_REPORT_PATH, WEB: WEB_USAGE_PATH}
 BACKOFF_SCOPE = {
-    CODE: poller.BACKOFF_SCOPE,
+    CODE: code_monitor.BACKOFF_SCOPE,
     CONSOLE: console_monitor.BACKOFF_SCOPE,
     WEB: web_monitor.BACKOFF_SCOPE,
 }
 TABLES = ("window_snapshots", "kv", "backoff", "console_days", "console_snapshots")
-# What a failed poll may change in the database besides the back-off: bookkeeping, never figures.
-FAILURE_KEYS = {"code.last_attempt", "code.refused_token", "console.refused_key", "web.refused_session"}
+# What a failed poll may change in the database besides the back-off: bookkeeping, never figures. The
+# alert rules' memory is among it: they count the failures towards "cannot update".
+FAILURE_KEYS = {
+    "code.last_attempt",
+    "code.refused_token",
+    "console.refused_key",
+    "web.refused_session",
+    "alerts.state",
+}
 # claude.ai stays away at least a quarter of an hour after a 429 (web_monitor), an hour after a check.
 WEB_MIN_PAUSE = 900.0
 
@@ -99,20 +105,7 @@ _PORTAL = (
 )
 
 
-# --- the rig: a demo server, a copy of the good database, one source behind the real poller ----------
-
-
-class Clock:
-    """The time every part of a case agrees on: monitors, the poller, the demo server, Retry-After dates."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def epoch(self) -> float:
-        return self.now.timestamp()
+# --- the rig: a demo server, a copy of the good database, one source of the program `run` wires -------
 
 
 Report = CodeReport | ConsoleReport | WebReport
@@ -128,96 +121,96 @@ def json_answer(body: Any) -> DemoResponse:
     return DemoResponse(200, json.dumps(body, allow_nan=True).encode())
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What the user has on the machine: a Claude Code login, and a Firefox profile logged in to claude.ai."""
+
+    claude_dir: Path
+    firefox_cookies: Path
+
+
+def settings_file(source: str, inputs: Inputs) -> str:
+    """The config.toml that makes `run` watch this one source (see Rig)."""
+    if source == CONSOLE:
+        return '[console]\nuser_email = "jane@example.com"\nbudget = 3000\n'
+    if source == WEB:
+        cookies = json.dumps(str(inputs.firefox_cookies))  # a TOML basic string
+        return f'[web]\nenabled = true\nbrowser = "firefox"\ncookie_file = {cookies}\n'
+    return ""
+
+
 class Rig:
-    """One source wired as in the tray: real HTTP to a demo server, a real Store, the real Poller."""
+    """One source as `run` wires it (tray_app.wiring: open_app, then build_poller), every part reading one
+    fake clock: real HTTP to a demo server, a real Store, the real Poller with its alert rules and view.
+
+    Which source is decided as on a user's machine: Code mode with a Claude Code login; Console mode
+    alone with an admin key and no login; claude.ai's usage standing in for Code mode with the session
+    switched on and no login (its forecasts from the same stored history).
+    """
 
     def __init__(
         self,
         source: str,
         folder: Path,
-        claude_dir: Path,
+        inputs: Inputs,
         now: datetime,
         start: Path | None,
-        shared: tuple[DemoServer, Clock] | None = None,
+        shared: tuple[DemoServer, FakeClock] | None = None,
     ) -> None:
         self.source = source
-        self.claude_dir = claude_dir
         # A shared server (and the clock it reads) outlives the rig: many short rigs can use one.
         self.own_server = shared is None
         if shared is None:
-            self.clock = Clock(now)
+            self.clock = FakeClock(now)
             self.server = DemoServer("full", clock=self.clock.epoch).start()
         else:
             self.server, self.clock = shared
-            self.clock.now = now
+            self.clock.set(now)
         folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.toml").write_text(settings_file(source, inputs))
         self.db_path = folder / "usage_history.db"
         if start is not None:
             shutil.copyfile(start, self.db_path)
-        self.store = Store.open(self.db_path)
-        self.http = HttpClient(TIMEOUT, clock=self.clock)
+        login = inputs.claude_dir if source == CODE else folder / "no-claude-login"
+        extra = {ENV_ADMIN_KEY: DemoServer.DEMO_ADMIN_KEY} if source == CONSOLE else {}
+        self.env = app_environment(folder, self.server, login, **extra)
+        self.settings = settings_for("run", self.env)
+        assert self.settings.paths.database == self.db_path
+        self.timeout = TIMEOUT
         self.views: list[ViewModel] = []
         self.served: Any = None  # the changed answer a case served, to check what was stored from it
         self.cleanups: list[Callable[[], None]] = []
+        self._running = contextlib.ExitStack()
         self.base_url = self.server.base_url
         self.connect(self.base_url)
 
     def short_timeout(self) -> None:
         """From now on every request gives up after SHORT_TIMEOUT seconds."""
-        self.http.close()
-        self.http = HttpClient(SHORT_TIMEOUT, clock=self.clock)
+        self.timeout = SHORT_TIMEOUT
         self.connect(self.base_url)
 
     def connect(self, base_url: str) -> None:
-        """A fresh monitor and poller talking to base_url (the demo server, or somewhere unreachable)."""
+        """The program started afresh against base_url (the demo server, or somewhere unreachable): every
+        API and claude.ai there, and the HTTP timeout of the moment. The settings are changed in memory,
+        as the file would refuse a half-second timeout and a host that is not local."""
+        self._running.close()
         self.base_url = base_url
-        http, store, clock = self.http, self.store, self.clock
-        self.code: CodeMonitor | None = None
-        self.console: ConsoleMonitor | None = None
-        self.web: WebMonitor | None = None
-        self.usage: WebUsageMonitor | None = None
-        if self.source == CODE:
-            credentials = ClaudeCredentialStore(self.claude_dir, environ={})
-            self.code = CodeMonitor(store, credentials, CodeApi(http, base_url, "2.1.0"), None, clock)
-        elif self.source == CONSOLE:
-            api = ConsoleApi(http, base_url, DemoServer.DEMO_ADMIN_KEY, "test")
-            settings = ConsoleSettings(user_email="jane@example.com", budget=Decimal(3000))
-            self.console = ConsoleMonitor(store, api, settings, clock=clock)
-        else:
-            cookie = SessionCookie(DemoServer.DEMO_SESSION_KEY, "Firefox", None, None)
-            self.web = WebMonitor(
-                store,
-                lambda: CookieSearch(cookie),
-                lambda key: ClaudeWebClient(http, base_url, key, "test"),
-                None,
-                fetch_usage=True,
-                clock=clock,
-            )
-            # Wired as the tray does on a machine without a Claude Code login: claude.ai's usage
-            # stands in for Code mode, with the forecasts of the same stored history.
-            history = CodeMonitor(
-                store,
-                ClaudeCredentialStore(self.claude_dir.parent / "nobody", environ={}),
-                CodeApi(http, base_url, "2.1.0"),
-                None,
-                clock,
-            )
-            self.usage = WebUsageMonitor(self.web, history)
-        self.poller = Poller(
-            self.code or self.usage,
-            self._present,
-            self.views.append,
-            PollTiming(),
-            console=self.console,
-            web=None if self.web is None else LastWebReport(self.web),
-            monotonic=clock.epoch,
-            wall=clock.epoch,
+        settings = replace(
+            self.settings, api_base=base_url, web_base=base_url, http_timeout_seconds=self.timeout
         )
+        self._running = contextlib.ExitStack()
+        self.app = self._running.enter_context(open_app(settings, self.env, self.clock))
+        self.poller = build_poller(self.app, self.clock, self._publish)
+        app = self.app
+        if self.source == CODE:
+            assert isinstance(app.monitor, CodeMonitor) and app.console is None, app
+        elif self.source == CONSOLE:
+            assert app.monitor is None and app.console is not None, app
+        else:
+            assert isinstance(app.monitor, WebUsageMonitor) and app.console is None, app
 
-    def _present(
-        self, code: CodeReport | None, console: ConsoleReport | None, web: WebReport | None
-    ) -> ViewModel:
-        return present(code, self.clock(), UTC, ViewOptions(web_enabled=True), console, web)
+    def _publish(self, result: TickResult) -> None:
+        self.views.append(result.view)
 
     def tick(self, *, refresh_now: bool = False) -> None:
         """One step of the polling thread; refresh_now is the menu's "Refresh now"."""
@@ -227,33 +220,36 @@ class Rig:
 
     @property
     def report(self) -> Report:
-        if self.code is not None:
-            assert self.poller.report is not None
-            return self.poller.report
-        if self.console is not None:
-            assert self.poller.console_report is not None
-            return self.poller.console_report
-        assert self.web is not None and self.web.last is not None
-        return self.web.last
+        reports = self.poller.reports
+        if self.source == CODE:
+            assert reports.code is not None
+            return reports.code
+        if self.source == CONSOLE:
+            assert reports.console is not None
+            return reports.console
+        last = self.app.web_monitor.last
+        assert last is not None
+        return last
 
     def shown(self) -> Any:
         """The figures the tray shows now, to compare before and after a fault."""
-        if self.console is not None:
+        if self.source == CONSOLE:
             return figures(self.report)
-        windows = self.poller.report
+        windows = self.poller.reports.code
         assert windows is not None
         return figures(self.report), figures(windows)[1:]
 
     def stored(self) -> Any:
         """The figures the tray shows from the database alone, as at start-up (same form as shown())."""
-        if self.console is not None:
-            return figures(self.console.stored_report())
-        code = self.code or self.usage
+        if self.source == CONSOLE:
+            assert self.app.console is not None
+            return figures(self.app.console.stored_report())
+        code = self.app.monitor
         assert code is not None
         windows = code.stored_report(timedelta(days=365))
-        if self.web is None:
+        if self.source == CODE:
             return figures(windows), figures(windows)[1:]
-        return figures(self.web.stored_report()), figures(windows)[1:]
+        return figures(self.app.web_monitor.stored_report()), figures(windows)[1:]
 
     def five_hour(self) -> int | None:
         """The 5-hour figure the icon shows, as a whole percent."""
@@ -263,15 +259,14 @@ class Rig:
         return "\n".join(row.text for row in self.views[-1].menu)
 
     def backoff_seconds(self) -> float | None:
-        backoff = self.store.backoffs.get(BACKOFF_SCOPE[self.source])
-        return None if backoff is None else (backoff.until - self.clock()).total_seconds()
+        backoff = self.app.store.backoffs.get(BACKOFF_SCOPE[self.source])
+        return None if backoff is None else (backoff.until - self.clock.now()).total_seconds()
 
     def sent(self) -> int:
         return len(self.server.requests())
 
     def close(self) -> None:
-        self.http.close()
-        self.store.close()
+        self._running.close()
         if self.own_server:
             self.server.stop()
         for cleanup in self.cleanups:
@@ -428,17 +423,17 @@ def short(message: str | None) -> str:
 @dataclass
 class World:
     folder: Path
-    claude_dir: Path
+    inputs: Inputs
     baselines: dict[str, Path] = field(default_factory=dict)
     answers: dict[tuple[str, datetime], list[tuple[str, Any]]] = field(default_factory=dict)
     serial: int = 0
 
     def rig(
-        self, source: str, now: datetime = FAULT_AT, shared: tuple[DemoServer, Clock] | None = None
+        self, source: str, now: datetime = FAULT_AT, shared: tuple[DemoServer, FakeClock] | None = None
     ) -> Rig:
         self.serial += 1
         folder = self.folder / f"rig{self.serial}"
-        return Rig(source, folder, self.claude_dir, now, self.baselines[source], shared)
+        return Rig(source, folder, self.inputs, now, self.baselines[source], shared)
 
     def good_answers(self, source: str, now: datetime) -> list[tuple[str, Any]]:
         """(path, JSON body) of every answer one good refresh at `now` gets, in the order asked."""
@@ -464,14 +459,38 @@ class World:
         return next(body for asked, body in self.good_answers(source, now) if asked == path)
 
 
+def firefox_cookies(path: Path, session_key: str) -> None:
+    """A Firefox cookie store (moz_cookies, schema 16: expiry in milliseconds) logged in to claude.ai."""
+    path.parent.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        con.execute(
+            "CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT NOT NULL DEFAULT '',"
+            " name TEXT, value TEXT, host TEXT, path TEXT, expiry INTEGER, lastAccessed INTEGER,"
+            " creationTime INTEGER, isSecure INTEGER, isHttpOnly INTEGER, inBrowserElement INTEGER DEFAULT 0,"
+            " sameSite INTEGER DEFAULT 0, schemeMap INTEGER DEFAULT 0,"
+            " isPartitionedAttributeSet INTEGER DEFAULT 0,"
+            " CONSTRAINT moz_uniqueid UNIQUE (name, host, path, originAttributes))"
+        )
+        con.execute("PRAGMA user_version = 16")
+        created = int(GOOD_POLL.timestamp() * 10**6)
+        expiry = int((GOOD_POLL + timedelta(days=365)).timestamp() * 1000)
+        con.execute(
+            "INSERT INTO moz_cookies (name, value, host, path, expiry, lastAccessed, creationTime, isSecure,"
+            " isHttpOnly) VALUES ('sessionKey', ?, '.claude.ai', '/', ?, ?, ?, 1, 1)",
+            (session_key, expiry, created, created),
+        )
+        con.commit()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     folder = tmp_path_factory.mktemp("fault_matrix")
-    claude_dir = folder / "claude"
-    write_login(claude_dir, expires_in=None)  # the fixed clock is in the past of any real expiry
-    made = World(folder, claude_dir)
+    inputs = Inputs(folder / "claude", folder / "firefox" / "cookies.sqlite")
+    write_login(inputs.claude_dir, expires_in=None)  # the fixed clock is in the past of any real expiry
+    firefox_cookies(inputs.firefox_cookies, DemoServer.DEMO_SESSION_KEY)
+    made = World(folder, inputs)
     for source in SOURCES:
-        rig = Rig(source, folder / f"baseline-{source}", claude_dir, GOOD_POLL, None)
+        rig = Rig(source, folder / f"baseline-{source}", inputs, GOOD_POLL, None)
         try:
             rig.tick()
             assert rig.report.status is Status.OK, rig.report.message
@@ -1019,16 +1038,16 @@ def run_case(rig: Rig, world: World, case: Case, expect: Expect) -> None:
 def next_refresh(rig: Rig, expect: Expect, sent_before: int) -> str:
     """The user's "Refresh now" after the fault: paused, refused credential left alone, or asked again."""
     if expect.pause is not None:
-        rig.clock.now += timedelta(seconds=expect.pause / 2)
+        rig.clock.advance(expect.pause / 2)
         sent = rig.sent()
         rig.tick(refresh_now=True)
         assert rig.sent() == sent, "a request went out inside the back-off"
         assert rig.report.status is expect.status
-        rig.clock.now += timedelta(seconds=expect.pause / 2 + 2)
+        rig.clock.advance(expect.pause / 2 + 2)
         rig.tick(refresh_now=True)
         assert rig.report.status is Status.OK, rig.report.message
         return f"paused, 0 sent; OK after {expect.pause:g} s"
-    rig.clock.now += timedelta(minutes=1)
+    rig.clock.advance(timedelta(minutes=1))
     if rig.base_url != rig.server.base_url:
         rig.connect(rig.server.base_url)  # the network is back
     sent = rig.sent()
@@ -1156,7 +1175,9 @@ def run_mutation(rig: Rig, world: World, endpoint: str, body: Any, tally: Tally)
     asked = len(rig.server.requests(endpoint))
     rig.server.queue(endpoint, json_answer(body))
     figures_path = FIGURES_PATH[source]
-    rig.served = body if endpoint == figures_path else world.good_answer(source, figures_path, rig.clock())
+    rig.served = (
+        body if endpoint == figures_path else world.good_answer(source, figures_path, rig.clock.now())
+    )
     rig.tick()
     assert len(rig.server.requests(endpoint)) > asked, "the changed answer was never asked for"
     report = rig.report
@@ -1187,9 +1208,9 @@ def run_mutation(rig: Rig, world: World, endpoint: str, body: Any, tally: Tally)
     rows = change.added["window_snapshots"]
     assert all(row[3] in valid for row in rows), (rows, valid)
     # An answer taken as usable has figures: it never blanks the icon and the menu.
-    shown = rig.poller.report
+    shown = rig.poller.reports.code
     assert shown is not None and (shown.windows or shown.extra_usage is not None), shown
-    account = rig.store.account()
+    account = rig.app.store.account()
     if source == CODE:
         # A garbled profile never replaces the known account with blanks.
         assert account is not None and account[1].email == "jane@example.com", account
@@ -1199,7 +1220,7 @@ def run_mutation(rig: Rig, world: World, endpoint: str, body: Any, tally: Tally)
 @pytest.mark.parametrize("kind", WRONG_TYPES)
 def test_wrong_types(world: World, kind: str, source: str) -> None:
     answers = endpoint_answers(world, source)
-    clock = Clock(FAULT_AT)
+    clock = FakeClock(FAULT_AT)
     tally = Tally()
     with DemoServer("full", clock=clock.epoch) as server:
         for at, endpoint, good in answers:
