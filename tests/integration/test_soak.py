@@ -1,17 +1,20 @@
 """Soak: one simulated week of the real poller, alert rules, view and icon against the loopback demo server.
 
-A seeded random week on a fake clock: a user who works in bursts (so the poller runs at its own adaptive
-cadence, 30 s while the figures move and up to 5 min while they do not), 5-hour and weekly windows that
-reset, a laptop that sleeps at night and now and then by day (the wall clock jumps, the monotonic clock
-does not), the network going away, 500s, malformed answers, 429s and 503s with Retry-After, a few
-"Refresh now" clicks and snoozes, one restart of the program, and Console mode alongside, crossing a
-month end. The usage figures come over real HTTP from the demo server, which answers from a scripted
-account at the moment each request arrives; history goes into a real SQLite file; notifications go
-through the real notifier into its JSON-lines log. Then:
+The program is the one `run` wires (tray_app.wiring), every part reading one fake clock (tests.fakes);
+only the tray icon is left out. A seeded random week: a user who works in bursts (so the poller runs at
+its own adaptive cadence, 30 s while the figures move and up to 5 min while they do not), 5-hour and
+weekly windows that reset, a laptop that sleeps at night and now and then by day (the wall clock jumps,
+the monotonic clock does not), the network going away, 500s, malformed answers, 429s and 503s with
+Retry-After, a few "Refresh now" clicks and snoozes, one restart of the program, and Console mode
+alongside, crossing a month end. The usage figures come over real HTTP from the demo server, which
+answers from a scripted account at the moment each request arrives; history goes into a real SQLite
+file; each tick's alerts are what it publishes for the notifier (snoozed ones are left out, and logged).
+Then:
 
 1. every successful poll's figures are rows of the history, and nothing else is; the only gaps are
    faults and sleeps;
-2. every notification is one the rules call for, worked out here from the scripted figures, once;
+2. every notification, and every one a snooze muted, is one the rules call for, worked out here from
+   the scripted figures, once;
 3. nothing reached the server inside a Retry-After window it had sent;
 4. threads, open descriptors and memory did not grow from the end of day 1 to the end of day 7.
 
@@ -21,6 +24,7 @@ SOAK_SEED=<n> replays another week; the seed in use is printed with the summary.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gc
 import json
 import logging
@@ -44,27 +48,26 @@ from typing import Any
 import pytest
 
 from tray_app.alert_settings import NotificationSettings
-from tray_app.alerts import AlertCenter, NotificationSwitch
+from tray_app.alerts import NotificationSwitch
+from tray_app.app import TrayView
 from tray_app.config import ConsoleSettings
 from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import CodeReport, Forecast, Status, UsageWindow, WindowReport
-from tray_app.core.rules import AlertKind, RulesState, step
-from tray_app.core.view import ViewOptions, present
+from tray_app.core.reports import Reports, TickResult
+from tray_app.core.rules import Alert, AlertKind, RulesState, step
 from tray_app.core.viewmodel import Badge, ViewModel
-from tray_app.core.web_report import WebReport
 from tray_app.demo import PROFILE_PATH, USAGE_PATH, DemoResponse, DemoServer
-from tray_app.monitors.code import CodeMonitor
-from tray_app.monitors.console import ConsoleMonitor
-from tray_app.poller import Poller, PollTiming
-from tray_app.sources.code_api import CodeApi
-from tray_app.sources.console_api import ConsoleApi
-from tray_app.sources.credentials import ClaudeCredentialStore
-from tray_app.sources.http import HttpClient
+from tray_app.environment import Environment
+from tray_app.poller import PollTiming, UsageSource
+from tray_app.sources.admin_key import ENV_ADMIN_KEY
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer
-from tray_app.ui.notify import FallbackNotifier, JsonLinesNotifier
+from tray_app.wiring.app import App, open_app, settings_for
+from tray_app.wiring.tray import build_poller, poll_timing, tray_view
 
 from ..conftest import write_login
+from ..fakes import FakeClock
+from .demo_helpers import app_environment
 
 SEED = int(os.environ.get("SOAK_SEED", "20260827"))
 # A Thursday: the week holds a weekend, a weekly reset and the end of a month (Console budgets re-arm).
@@ -77,11 +80,11 @@ END_TS = START_TS + DAYS * DAY
 # each refresh re-reads the month's cached days (~20 ms of CPU), and a week of them every 2 min would
 # double the run time while adding nothing the slower cadence does not already exercise.
 TIMING = PollTiming(console_interval=900.0)
-# What the tray passes to the view: three poll intervals at the configured 30 s (app.py).
-STALE_AFTER = TIMING.stale_after  # as the tray computes it
+# When the view greys the figures, as the wiring computes it for the view (wiring/tray.py).
+STALE_AFTER = TIMING.stale_after
 SETTINGS = NotificationSettings()  # the defaults: thresholds 50/75/90/100, pace, reset, failures
 RULES = SETTINGS.rules
-CONSOLE = ConsoleSettings(
+CONSOLE = ConsoleSettings(  # what the [console] table of SETTINGS_FILE says
     user_email="jane@example.com",
     budget=Decimal(1750),
     workspace_budgets={"Research": Decimal(40)},
@@ -484,76 +487,70 @@ class Network:
                 thread.join(5)
 
 
-# -- the fake clock and the program under test -------------------------------------------------
+# -- the program under test ----------------------------------------------------------------------
 
 
-class SimClock:
-    def __init__(self) -> None:
-        self.mono = 1000.0
-        self.wall = START_TS
+SETTINGS_FILE = """\
+http_timeout_seconds = 5
 
-    def advance(self, seconds: float) -> None:
-        self.mono += seconds
-        self.wall += seconds
-
-    def sleep(self, seconds: float) -> None:
-        # Suspended: the monotonic clock stands still, the wall clock moves on.
-        self.wall += seconds
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.wall, UTC)
+[console]
+user_email = "jane@example.com"
+budget = 1750
+workspace_budgets = { Research = 40 }
+poll_seconds = 900
+"""
 
 
 class Tray:
-    """What app.py wires together, with the fake clock: store, monitors, alert center, poller, icon."""
+    """The program `run` wires (tray_app.wiring: open_app, then build_poller with the tray's view and
+    notification switch), every part on the fake clock. Only the tray icon is left out: publish keeps
+    each tick's result and draws its icon image, as the tray does with it on the UI thread."""
 
-    def __init__(self, folder: Path, base_url: str, clock: SimClock, checker: Checker) -> None:
+    def __init__(self, env: Environment, clock: FakeClock) -> None:
         self.clock = clock
-        self.store = Store.open(folder / "history.db")
-        self.http = HttpClient(5, clock=clock.now)
-        credentials = ClaudeCredentialStore(folder / "claude", environ={})
-        self.monitor = CodeMonitor(
-            self.store, credentials, CodeApi(self.http, base_url, "2.1.0"), None, clock.now
-        )
-        api = ConsoleApi(self.http, base_url, DemoServer.DEMO_ADMIN_KEY, "soak")
-        self.console = ConsoleMonitor(self.store, api, CONSOLE, clock=clock.now)
-        self.switch = NotificationSwitch(self.store, clock.now)
-        notifier = FallbackNotifier([JsonLinesNotifier(folder / "notifications.jsonl", clock=clock.now)])
-        self.alerts = AlertCenter(self.store, SETTINGS, notifier.send, self.switch, clock.now, lambda: UTC)
-        self.options = ViewOptions(stale_after=STALE_AFTER)
+        self._running = contextlib.ExitStack()
+        self.app = self._running.enter_context(open_app(settings_for("run", env), env, clock))
+        # The cadence, Console settings and rules the checks work with are the ones the settings give.
+        assert poll_timing(self.app) == TIMING and self.app.settings.console == CONSOLE
+        assert self.app.settings.notifications == SETTINGS
+        assert self.app.monitor is not None and self.app.console is not None
+        self.monitor: UsageSource = self.app.monitor
+        self.switch = NotificationSwitch(self.app.store, clock.now)
+        self.view = tray_view(self.app, self.switch, None, clock)
         self.renderer = IconRenderer(ICON_SIZE_MACOS if sys.platform == "darwin" else ICON_SIZE_DEFAULT)
-        self.shown: ViewModel | None = None
-        self.poller = Poller(
-            self.monitor,
-            self.present,
-            self.publish,
-            TIMING,
-            console=self.console,
-            on_report=checker.on_code,
-            on_console=checker.on_console,
-            monotonic=lambda: clock.mono,
-            wall=lambda: clock.wall,
-        )
+        self.last: TickResult | None = None
+        self.published = 0
+        self.poller = build_poller(self.app, clock, self.publish, self.view, self.switch)
 
-    def present(
-        self, report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None
-    ) -> ViewModel:
-        return present(report, self.clock.now(), UTC, self.options, console, web)
+    @property
+    def store(self) -> Store:
+        return self.app.store
 
-    def publish(self, view: ViewModel) -> None:
-        self.shown = view
-        self.renderer.image(view.icon)  # what the tray does with each published view
+    @property
+    def shown(self) -> ViewModel | None:
+        return None if self.last is None else self.last.view
+
+    def publish(self, result: TickResult) -> None:
+        self.last = result
+        self.published += 1
+        self.renderer.image(result.view.icon)  # what the tray does with each published view
 
     def snooze_hour(self) -> datetime:
+        """The menu's "Snooze for an hour", which TrayApp runs on the polling thread (at the next tick)."""
         until = self.clock.now() + timedelta(hours=1)
-        self.switch.snooze(until)
-        self.options = replace(self.options, snoozed_until=until)
-        self.poller.repaint()
+
+        def snooze() -> None:
+            self.switch.snooze(until)
+            options = self.view.options
+            self.view.options = replace(
+                options, notifications_on=self.switch.enabled, snoozed_until=self.switch.snoozed_until
+            )
+
+        self.poller.submit(snooze)
         return until
 
     def close(self) -> None:
-        self.http.close()
-        self.store.close()
+        self._running.close()
 
 
 # -- what the rules should do, worked out independently ----------------------------------------
@@ -675,13 +672,12 @@ class RulesModel:
 
 
 class Checker:
-    """Called by the poller after each fresh poll (in place of the tray's own hook, which it then calls):
-    compares the state, the figures and the fired alerts with what the server did. Everything it keeps
+    """Told of every fresh poll after its tick (in place of the hooks the poller once had), it compares
+    the state, the figures and the alerts the tick published with what the server did. Everything it keeps
     for the end is numbers in arrays, so the week's bookkeeping does not itself look like a leak."""
 
-    def __init__(self, side: ServerSide, clock: SimClock) -> None:
+    def __init__(self, side: ServerSide, clock: FakeClock) -> None:
         self.side, self.clock = side, clock
-        self.tray: Tray | None = None
         self.model = RulesModel()
         self.backoff_before: datetime | None = None  # the shared back-off as the tick began
         self.poll_times = array("d")
@@ -689,7 +685,9 @@ class Checker:
         self.last_ok: tuple[float, float] | None = None  # time and 5-hour figure of the last good poll
         self.status: Status | None = None
         self.on_pace = False
-        self.alerts: list[tuple[float, str]] = []
+        self.alerts: list[tuple[float, str]] = []  # every alert the rules gave, muted or not
+        self.delivered: list[tuple[float, Alert]] = []  # the ones published for the notifier
+        self.muted: list[str] = []  # the titles of the rest, in order
         self.statuses: Counter[str] = Counter()
         self.console_statuses: Counter[str] = Counter()
         self.grey_while_ok = 0
@@ -705,9 +703,9 @@ class Checker:
         assert answered and self.side.last_usage is not None, f"{iso(ts)}: polled without asking the server"
         return EXPECTED_STATUS[self.side.last_usage[1]]
 
-    def on_code(self, report: CodeReport) -> None:
-        assert self.tray is not None
-        ts = self.clock.wall
+    def on_code(self, report: CodeReport) -> list[str]:
+        """A fresh Code poll: checked against the server; returns the alerts the rules must give for it."""
+        ts = self.clock.wall()
         status = self.expected_status(ts)
         assert report.status is status, f"{iso(ts)}: {report.status} ({report.message}), expected {status}"
         served = self.side.account.windows_at(ts)
@@ -721,25 +719,30 @@ class Checker:
         self.statuses[status.value] += 1
         pace = {w.window.id: w.forecast.limit_at is not None for w in report.windows}
         self.on_pace = pace.get("five_hour", False)
-        expected = self.model.code(ts, status, served, pace)
-        fired = [alert.title for alert in self.tray.alerts.process(report)]
-        assert fired == expected, f"{iso(ts)}: the rules fired {fired}, expected {expected}"
-        self.alerts += [(ts, title) for title in fired]
+        return self.model.code(ts, status, served, pace)
 
-    def on_console(self, report: ConsoleReport) -> None:
-        assert self.tray is not None
+    def on_console(self, report: ConsoleReport) -> list[str]:
+        """A fresh Console refresh; returns the budget alerts the rules must give for it."""
         self.console_statuses[report.status.value] += 1
         ok = report.status is Status.OK and report.figures is not None
-        expected = self.model.console(report.figures) if ok and report.figures is not None else []
         self.console_figures += ok
-        fired = [alert.title for alert in self.tray.alerts.process_console(report)]
-        assert fired == expected, f"{iso(self.clock.wall)}: budget alerts {fired}, expected {expected}"
-        self.alerts += [(self.clock.wall, title) for title in fired]
+        return self.model.console(report.figures) if ok and report.figures is not None else []
+
+    def on_alerts(self, published: tuple[Alert, ...], expected: list[str], muted: bool) -> None:
+        """A tick's alerts: exactly what the rules give for its polls, unless notifications are muted."""
+        ts = self.clock.wall()
+        titles = [alert.title for alert in published]
+        wanted = [] if muted else expected
+        assert titles == wanted, f"{iso(ts)}: the tick published {titles}, expected {wanted}"
+        self.alerts += [(ts, title) for title in expected]
+        self.delivered += [(ts, alert) for alert in published]
+        if muted:
+            self.muted += expected
 
     def check_view(self, view: ViewModel | None) -> None:
         """The icon shows the last good 5-hour figure, and says why it is not fresh when it is not."""
         assert view is not None
-        ts = self.clock.wall
+        ts = self.clock.wall()
         percent = None if self.last_ok is None else round(self.last_ok[1])
         assert view.icon.percent == percent, f"{iso(ts)}: icon shows {view.icon.percent}, last good {percent}"
         assert view.icon.badge is self.expected_badge(ts), f"{iso(ts)}: {view.icon.badge} after {self.status}"
@@ -792,12 +795,17 @@ class Soak:
     def __init__(self, folder: Path, seed: int) -> None:
         rng = random.Random(seed)
         self.folder = folder
-        self.clock = SimClock()
+        self.clock = FakeClock(START)
         self.week = draw_week(rng)
-        self.side = ServerSide(Account(rng), self.week, lambda: self.clock.wall)
+        self.side = ServerSide(Account(rng), self.week, self.clock.epoch)
         self.network = Network(self.side)
         self.checker = Checker(self.side, self.clock)
-        self.tray = self._start_tray()
+        # The program's folder is the test's: config.toml, the database and logs beside tray.log.
+        (folder / "config.toml").write_text(SETTINGS_FILE)
+        assert self.network.server is not None
+        admin_key = {ENV_ADMIN_KEY: DemoServer.DEMO_ADMIN_KEY}
+        self.env = app_environment(folder, self.network.server, folder / "claude", **admin_key)
+        self.tray = Tray(self.env, self.clock)
         self.sleeps = deque(self.week.sleeps)
         interrupts = [Interrupt(at, "click") for at in self.week.clicks]
         interrupts += [Interrupt(at, "snooze") for at in self.week.snoozes]
@@ -811,40 +819,46 @@ class Soak:
         self.measure = False
         self.ticks = self.sleeps_done = 0
 
-    def _start_tray(self) -> Tray:
-        tray = Tray(self.folder, self.network.base_url, self.clock, self.checker)
-        self.checker.tray = tray
-        return tray
-
     def run(self) -> None:
         while True:
-            self.network.sync(self.clock.wall)
+            self.network.sync(self.clock.wall())
             delay = self.tick()
             if self.measure:
                 self.measure = False
                 self.resources.append(Resources.now())
-                if self.clock.wall >= END_TS:
+                if self.clock.wall() >= END_TS:
                     return
             self.advance(delay)
 
     def tick(self) -> float:
-        self.checker.backoff_before = self.tray.monitor.backoff_until()
-        polls = len(self.checker.poll_times)
-        delay = self.tray.poller.tick()
+        tray, checker = self.tray, self.checker
+        checker.backoff_before = tray.monitor.backoff_until()
+        polls = len(checker.poll_times)
+        before, published = tray.poller.reports, tray.published
+        delay = tray.poller.tick()
         self.ticks += 1
+        assert tray.published == published + 1 and tray.last is not None, "a tick publishes once"
+        # Every poll answers with a report of its own: that is how a tick's polls are told from its
+        # repaints. The rules step with each (Code first), and the tick's alerts are theirs.
+        after, expected = tray.poller.reports, []
+        if after.code is not before.code and after.code is not None:
+            expected += checker.on_code(after.code)
+        if after.console is not before.console and after.console is not None:
+            expected += checker.on_console(after.console)
+        checker.on_alerts(tray.last.alerts, expected, _muted(self, self.clock.wall()))
         if self.must_poll:
-            assert len(self.checker.poll_times) == polls + 1, (
-                f"{iso(self.clock.wall)}: no poll after a wake or click"
+            assert len(checker.poll_times) == polls + 1, (
+                f"{iso(self.clock.wall())}: no poll after a wake or click"
             )
             self.must_poll = False
-        self.checker.check_view(self.tray.shown)
+        checker.check_view(tray.shown)
         return delay
 
     def advance(self, delay: float) -> None:
         """Move the clocks to the next tick: the poller's wait, cut short by a click, stretched by a sleep."""
         remaining = delay
         while True:
-            now = self.clock.wall
+            now = self.clock.wall()
             target = now + remaining
             sleep = self.sleeps[0] if self.sleeps and self.sleeps[0].start <= target else None
             interrupt = self.interrupts[0] if self.interrupts and self.interrupts[0].at <= target else None
@@ -853,7 +867,7 @@ class Soak:
                 # runs on for what was left of it (unless something wakes the poller first).
                 self.sleeps.popleft()
                 self.clock.advance(sleep.start - now)
-                self.clock.sleep(sleep.end - sleep.start)
+                self.clock.suspend(sleep.end - sleep.start)
                 remaining -= sleep.start - now
                 self.sleeps_done += 1
                 self.must_poll = True
@@ -870,14 +884,14 @@ class Soak:
     def interrupt(self, kind: str) -> None:
         if kind == "click":
             self.tray.poller.refresh_now()
-            self.clicked.append(self.clock.wall)
+            self.clicked.append(self.clock.wall())
             self.must_poll = True
         elif kind == "snooze":
             until = self.tray.snooze_hour()
-            self.snoozed.append(Span(self.clock.wall, until.timestamp()))
+            self.snoozed.append(Span(self.clock.wall(), until.timestamp()))
         elif kind == "restart":
             self.tray.close()
-            self.tray = self._start_tray()
+            self.tray = Tray(self.env, self.clock)
             self.tray.poller.show_stored()
             self.checker.status = Status.STALE  # stored figures, not yet polled
             self.checker.check_view(self.tray.shown)
@@ -979,23 +993,25 @@ def _muted(soak: Soak, ts: float) -> bool:
 
 
 def check_notifications(soak: Soak) -> list[tuple[float, str]]:
-    log = soak.folder / "notifications.jsonl"
-    lines = log.read_text().splitlines() if log.exists() else []
-    shown = [(json.loads(line)["at"], json.loads(line)["title"]) for line in lines]
-    # The log's time: whole seconds, as JsonLinesNotifier writes it.
-    wanted = [
-        (datetime.fromtimestamp(int(ts), UTC).isoformat(), title)
-        for ts, title in soak.checker.alerts
-        if not _muted(soak, ts)
-    ]
+    """The alerts published for the notifier over the week, and those the snoozes muted (the tray logs
+    each), against what the rules call for."""
+    checker = soak.checker
+    shown = [(iso(ts), alert.title) for ts, alert in checker.delivered]
+    wanted = [(iso(ts), title) for ts, title in checker.alerts if not _muted(soak, ts)]
     assert shown == wanted, f"shown {len(shown)} notifications, expected {len(wanted)}"
     assert len(set(shown)) == len(shown), "a notification was shown twice"
-    for line in lines:
-        entry = json.loads(line)
-        if entry["title"].endswith("on pace to run out"):
-            limit, reset = _pace_times(entry["at"], entry["body"])
-            assert limit < reset, f"{entry['at']}: {entry['body']!r} puts the limit after the reset"
-    return soak.checker.alerts
+    muted = [title for ts, title in checker.alerts if _muted(soak, ts)]
+    logged = _MUTED.findall((soak.folder / "tray.log").read_text())
+    assert checker.muted == muted and logged == muted, f"muted {logged}, expected {muted}"
+    for ts, alert in checker.delivered:
+        if alert.title.endswith("on pace to run out"):
+            at = datetime.fromtimestamp(int(ts), UTC).isoformat()
+            limit, reset = _pace_times(at, alert.body)
+            assert limit < reset, f"{at}: {alert.body!r} puts the limit after the reset"
+    return checker.alerts
+
+
+_MUTED = re.compile(r"^INFO tray_app\.alerts notification muted \(snoozed\): (.*)$", re.MULTILINE)
 
 
 _PACE_BODY = re.compile(r"at (?:(\w{3}) )?(\d\d):(\d\d), before the (?:(\w{3}) )?(\d\d):(\d\d) reset")
@@ -1097,78 +1113,70 @@ def test_a_simulated_week(soak: Soak) -> None:
 # -- what the soak found, each pinned down by a short test of its own -----------------------------
 
 
-def _poller(
-    server: DemoServer,
-    store: Store,
-    http: HttpClient,
-    login: Path,
-    clock: SimClock,
-    publish: Callable[[ViewModel], None],
-) -> Poller:
-    monitor = CodeMonitor(
-        store,
-        ClaudeCredentialStore(login, environ={}),
-        CodeApi(http, server.base_url, "2.1.0"),
-        None,
-        clock.now,
-    )
-
-    def show(report: CodeReport | None, console: ConsoleReport | None, web: WebReport | None) -> ViewModel:
-        return present(report, clock.now(), UTC, ViewOptions(), console, web)
-
-    return Poller(monitor, show, publish, TIMING, monotonic=lambda: clock.mono, wall=lambda: clock.wall)
+@contextlib.contextmanager
+def _program(home: Path, server: DemoServer, claude_dir: Path, clock: FakeClock) -> Iterator[App]:
+    """The program `run` wires against the demo server: Code mode, on the fake clock."""
+    env = app_environment(home, server, claude_dir)
+    with open_app(settings_for("run", env), env, clock) as app:
+        yield app
 
 
 def test_the_retry_after_a_429_waits_out_the_whole_retry_after(tmp_path: Path, claude_dir: Path) -> None:
     """The shared back-off is stored in whole seconds, rounded down; the poller used to wake up on that
     rounded second, up to a second inside the window the server asked for (a strict server answers 429
     again, and the pause after it doubles)."""
-    clock = SimClock()
-    clock.wall = math.floor(datetime.now(UTC).timestamp()) + 0.75  # mid-second, as real requests are
+    # Mid-second, as real requests are; near the real time, for the login's expiry.
+    clock = FakeClock(datetime.fromtimestamp(math.floor(time.time()) + 0.75, UTC))
     limited = _json(429, {"type": "error", "error": {"type": "rate_limit_error"}}, (("retry-after", "120"),))
-    with DemoServer("full", clock=lambda: clock.wall) as server, Store.open(tmp_path / "r.db") as store:
+    with DemoServer("full", clock=clock.epoch) as server:
         server.queue(USAGE_PATH, limited)
-        http = HttpClient(5, clock=clock.now)
-        poller = _poller(server, store, http, claude_dir, clock, lambda view: None)
-        while len(server.requests(USAGE_PATH)) < 2 and clock.wall < server.started_at + 600:
-            clock.advance(max(poller.tick(), 0.001))
-        http.close()
+        with _program(tmp_path / "home", server, claude_dir, clock) as app:
+            poller = build_poller(app, clock, lambda result: None)
+            while len(server.requests(USAGE_PATH)) < 2 and clock.wall() < server.started_at + 600:
+                clock.advance(max(poller.tick(), 0.001))
     first, second = server.requests(USAGE_PATH)[:2]
     assert first.at + 120 <= second.at < first.at + 122
+
+
+class _BrokenView(TrayView):
+    """The tray's view, failing to present while `broken` (as drawing once failed on this thread)."""
+
+    broken = True
+
+    def present(self, reports: Reports) -> ViewModel:
+        if self.broken:
+            raise ValueError("x1 must be greater than or equal to x0")
+        return super().present(reports)
 
 
 def test_polling_goes_on_when_the_icon_cannot_be_drawn(
     tmp_path: Path, claude_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Drawing the icon raised (a gauge under about 1 % at 22 px: ValueError from Pillow) on the polling
-    thread, and the exception ended the thread: no more polls, history or alerts until a restart."""
-    broken, shown = True, []
-
-    def publish(view: ViewModel) -> None:
-        if broken:
-            raise ValueError("x1 must be greater than or equal to x0")
-        shown.append(view)
-
-    clock = SimClock()
-    clock.wall = datetime.now(UTC).timestamp()
+    thread, and the exception ended the thread: no more polls, history or alerts until a restart. The icon
+    is drawn on the UI thread now (the tray guards that); what the polling thread still does for the
+    screen is present the view, and a view that cannot be presented must not end the polling either."""
+    shown: list[TickResult] = []
+    clock = FakeClock(datetime.now(UTC))
     with (
         caplog.at_level(logging.INFO, logger="tray_app"),
-        DemoServer("full", clock=lambda: clock.wall) as server,
-        Store.open(tmp_path / "b.db") as store,
+        DemoServer("full", clock=clock.epoch) as server,
+        _program(tmp_path / "home", server, claude_dir, clock) as app,
     ):
-        http = HttpClient(5, clock=clock.now)
-        poller = _poller(server, store, http, claude_dir, clock, publish)
+        switch = NotificationSwitch(app.store, clock.now)
+        wired = tray_view(app, switch, None, clock)
+        view = _BrokenView(wired.options, lambda: (), clock)
+        poller = build_poller(app, clock, shown.append, view, switch)
         for _ in range(4):
             clock.advance(max(poller.tick(), 0.001))
-        polled, stored = len(server.requests(USAGE_PATH)), store.snapshot_count()
-        broken = False
+        polled, stored = len(server.requests(USAGE_PATH)), app.store.snapshot_count()
+        view.broken = False
         poller.tick()
-        http.close()
     assert polled == 4 and stored == 4 * 3  # every 30 s, as if nothing were wrong: three windows a poll
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
         "the tray could not show the figures"
     ]
-    assert shown and shown[-1].icon.percent == 10
+    assert shown and shown[-1].view.icon.percent == 10
 
 
 def test_a_weekly_pace_alert_says_on_which_days() -> None:
