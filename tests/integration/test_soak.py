@@ -672,9 +672,9 @@ class RulesModel:
 
 
 class Checker:
-    """Told of every fresh poll after its tick (in place of the hooks the poller once had), it compares
-    the state, the figures and the alerts the tick published with what the server did. Everything it keeps
-    for the end is numbers in arrays, so the week's bookkeeping does not itself look like a leak."""
+    """Told of every fresh poll once its tick is over, it compares the state, the figures and the alerts
+    the tick published with what the server did. Everything it keeps for the end is numbers in arrays
+    (and the week's few dozen alerts), so the week's bookkeeping does not itself look like a leak."""
 
     def __init__(self, side: ServerSide, clock: FakeClock) -> None:
         self.side, self.clock = side, clock
