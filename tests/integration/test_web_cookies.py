@@ -537,8 +537,8 @@ class SharingViolation(PermissionError):
     ids=["sqlite-busy", "windows-sharing-violation", "permission", "not-a-database"],
 )
 def test_failure_lines_say_what_happened(error: Exception, line: str) -> None:
-    from tray_app.sources.browser_profiles import CookieStore as _Store
     from tray_app.sources.browser_cookies import _describe
+    from tray_app.sources.browser_profiles import CookieStore as _Store
 
     store = _Store("Chrome", Path("/profile/Network/Cookies"), "/profile")
     assert _describe(store, error).startswith("Chrome: ")
