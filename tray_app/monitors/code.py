@@ -229,10 +229,10 @@ class CodeMonitor:
         if stored is None:
             return build_code_report(status, message, account, None, {}, self._min_span)
         # Six hours of history are enough for almost every forecast; the rare window with too little
-        # recent data gets its whole period read in a second pass, so a normal poll stays cheap.
-        recent = {
-            w.id: self._store.window_history(w.id, stored[0] - RECENT_HISTORY) for w in stored[1].windows
-        }
+        # recent data gets its whole period read in a second pass, so a normal poll stays cheap. The
+        # store keeps those hours in memory between polls and reads only the rows written since.
+        ids = [w.id for w in stored[1].windows]
+        recent = self._store.recent_window_histories(ids, stored[0] - RECENT_HISTORY)
         report = build_code_report(status, message, account, stored, recent, self._min_span)
         thin = [
             item.window.id

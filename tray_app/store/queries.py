@@ -20,6 +20,7 @@ from tray_app.core.timeparse import from_epoch, parse_timestamp, to_epoch
 from tray_app.store import files
 from tray_app.store.buffer import upsert_kv
 from tray_app.store.database import Database
+from tray_app.store.history import RecentHistory, snapshots
 from tray_app.store.schema import LEGACY_FIVE_HOUR, SCHEMA_VERSION
 from tray_app.store.state import (
     AlertState,
@@ -72,6 +73,7 @@ class Store:
         self.code_cache = CodeCache(self._db)
         self.web_cache = WebCache(self._db)
         self.console_cache = ConsoleCache(self._db)
+        self._recent = RecentHistory()
 
     @classmethod
     def open(cls, path: Path, retention_days: int = 7) -> Store:
@@ -185,25 +187,47 @@ class Store:
         with self._db.lock:
             rows = self._db.select(
                 "SELECT at, utilization, resets_at FROM window_snapshots"
-                " WHERE window_id = ? AND at >= ? ORDER BY at",
+                " WHERE window_id = ? AND at >= ? ORDER BY at, rowid",
                 (window_id, cutoff),
             )
-            rows += [
-                (at, util, reset)
-                for at, wid, _, util, reset in self._db.pending.windows
-                if wid == window_id and at >= cutoff
-            ]
-            legacy = self._legacy_five_hour(cutoff) if window_id == FIVE_HOUR else []
-        ours = [
-            Snapshot(from_epoch(at), float(util), None if resets is None else from_epoch(resets))
-            for at, util, resets in rows
+            waiting, legacy = self._beside_table(window_id, cutoff)
+        return _with_legacy(snapshots(rows + waiting), legacy)
+
+    def recent_window_histories(
+        self, window_ids: Sequence[str], since: datetime
+    ) -> dict[str, list[Snapshot]]:
+        """window_history of each window, the same rows, with the file read only for what changed.
+
+        For a poll, which asks for the same hours every 30 s: the rows read last time are kept in memory
+        (see RecentHistory for when they are trusted), so only the rows written since are read.
+        """
+        cutoff = to_epoch(since)
+        with self._db.lock:
+            conn = self._db.connection
+            kept = None
+            if conn is not None:
+                try:
+                    kept = self._recent.read(conn, window_ids, cutoff)
+                except sqlite3.Error:
+                    self._recent.forget()  # window_history meets the error again, and says so
+            if kept is None:
+                return {window_id: self.window_history(window_id, since) for window_id in window_ids}
+            beside = {window_id: self._beside_table(window_id, cutoff) for window_id in window_ids}
+        return {
+            window_id: _with_legacy(rows + snapshots(beside[window_id][0]), beside[window_id][1])
+            for window_id, rows in kept.items()
+        }
+
+    def _beside_table(
+        self, window_id: str, cutoff: int
+    ) -> tuple[list[tuple[int, float, int | None]], list[Snapshot]]:
+        """A window's rows waiting in memory, and the terminal monitor's (five_hour). Caller has the lock."""
+        waiting = [
+            (at, util, reset)
+            for at, wid, _, util, reset in self._db.pending.windows
+            if wid == window_id and at >= cutoff
         ]
-        if not legacy:
-            return ours
-        seen = {to_epoch(snapshot.at) for snapshot in ours}
-        merged = ours + [snapshot for snapshot in legacy if to_epoch(snapshot.at) not in seen]
-        merged.sort(key=lambda snapshot: snapshot.at)
-        return merged
+        return waiting, self._legacy_five_hour(cutoff) if window_id == FIVE_HOUR else []
 
     def latest_window_time(self) -> datetime | None:
         """The time of the newest of our window rows (legacy rows not counted), None when empty."""
@@ -229,10 +253,13 @@ class Store:
             if conn is None or self._db.pending:
                 return 0  # the file is not taking writes: pruning can wait for it
             try:
-                return self._prune(conn, now_s)
+                deleted = self._prune(conn, now_s)
             except sqlite3.Error as exc:
                 self._db.failed(exc, "write")
                 return 0
+            if deleted:
+                self._recent.forget()  # the only rows this connection ever takes out of the table
+            return deleted
 
     def _prune(self, conn: sqlite3.Connection, now_s: int) -> int:
         with files.transaction(conn):
@@ -368,6 +395,16 @@ class Store:
             for at, util, resets in rows
             if isinstance(at, int) and isinstance(util, int | float)
         ]
+
+
+def _with_legacy(ours: list[Snapshot], legacy: list[Snapshot]) -> list[Snapshot]:
+    """Our snapshots and the terminal monitor's of the seconds we have none of, by time."""
+    if not legacy:
+        return ours
+    seen = {to_epoch(snapshot.at) for snapshot in ours}
+    merged = ours + [snapshot for snapshot in legacy if to_epoch(snapshot.at) not in seen]
+    merged.sort(key=lambda snapshot: snapshot.at)
+    return merged
 
 
 def _int_or_none(value: object) -> int | None:
