@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 APP_NAME = "claude-usage-tray"
 ENV_HOME = "CLAUDE_USAGE_TRAY_HOME"
 
@@ -35,6 +33,9 @@ def default_paths(environ: Mapping[str, str], home: Path | None = None) -> Paths
     if own_folder:
         root = Path(own_folder).expanduser()
         return Paths(root / "config.toml", root / "usage_history.db", root / "logs")
+    # Imported only when needed: with CLAUDE_USAGE_TRAY_HOME set the program does without it.
+    import platformdirs
+
     return Paths(
         platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml",
         # The terminal monitor this app grew out of kept its history here; we share the file.

@@ -2,7 +2,8 @@
 
 Each module below costs the running tray resident memory for nothing unless its feature is used
 (benchmarks.bare_icon measures the whole against a bare pystray icon). A fresh interpreter imports
-everything `run` imports before its icon appears, and must not find them in sys.modules.
+everything `run` imports before its icon appears (and works out its folders, named by
+CLAUDE_USAGE_TRAY_HOME), and must not find them in sys.modules.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ LATER = {
     "tray_app.history_chart": "the same",
     "plistlib": "start at login on macOS",
     "pystray": "the icon itself, once its backend is pinned",
+    "tray_app.sources.browser_cookies": "searching for claude.ai's session cookie (the session switched on)",
+    "configparser": "the same: reading Firefox's profiles.ini",
+    "platformdirs": "the platform's folders, when CLAUDE_USAGE_TRAY_HOME does not name one",
 }
 
 PROBE = """
@@ -31,6 +35,8 @@ import json, sys
 import tray_app.cli
 import tray_app.commands.run
 import tray_app.wiring.tray
+from tray_app.config import load_settings
+load_settings({"CLAUDE_USAGE_TRAY_HOME": "unused"}, read_file=False)  # the folders, as `run` finds them
 print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from tray_app.clock import utc_now
 from tray_app.core.errors import (
@@ -24,9 +25,11 @@ from tray_app.core.state import Refusal, WebLast
 from tray_app.core.web_report import WebReport
 from tray_app.monitors.code import CodeMonitor
 from tray_app.monitors.policy import SharedPause, fingerprint, showing_older, status_of
-from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.store import BackoffScope, RefusalSource, Store
+
+if TYPE_CHECKING:  # only annotations: the module is imported by the cookie search itself (wiring)
+    from tray_app.sources.browser_cookies import CookieSearch, SessionCookie
 
 logger = logging.getLogger(__name__)
 

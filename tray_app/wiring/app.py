@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from tray_app import __version__
 from tray_app.autostart import Autostart
@@ -21,7 +22,6 @@ from tray_app.monitors.console import ConsoleMonitor
 from tray_app.monitors.web import LastWebReport, SwitchedWeb, WebMonitor, WebSwitch, WebUsageMonitor
 from tray_app.poller import UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
-from tray_app.sources.browser_cookies import CookieSearch, find_session_cookie
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
 from tray_app.sources.console_api import ConsoleApi
@@ -29,6 +29,9 @@ from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.store import Store
 from tray_app.ui.backend import ENV_BACKEND, BackendChoice, detect_backend
+
+if TYPE_CHECKING:
+    from tray_app.sources.browser_cookies import CookieSearch
 
 CLAUDE_VERSION_MAX_AGE = timedelta(days=1)
 
@@ -180,6 +183,10 @@ def _web_monitor(
     web = settings.web
 
     def find_cookie() -> CookieSearch:
+        # Imported here: with the claude.ai session off nothing searches, and the module (with its
+        # browser profile and configparser code) stays out of the tray's memory.
+        from tray_app.sources.browser_cookies import find_session_cookie
+
         return find_session_cookie(
             home=env.home,
             platform=env.platform,
