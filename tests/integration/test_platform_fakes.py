@@ -5,7 +5,8 @@
 - The macOS Keychain: a stand-in `security` on PATH that answers like the real one (the password, or
   exit 44 "not found", 36 "interaction not allowed", 51 "denied", 128 "cancelled").
 - Windows balloons: a plyer `WindowsNotification` stand-in and a pystray balloon that enforce the
-  NOTIFYICONDATAW field sizes; too long a text there means the balloon never appears.
+  NOTIFYICONDATAW field sizes; too long a text there means the balloon never appears. The notifier
+  chain is also built as the wiring builds it for a win32 Environment, around a Tray with that balloon.
 """
 
 from __future__ import annotations
@@ -13,18 +14,29 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
+from PIL import Image
 
 from tray_app.autostart import Autostart
+from tray_app.config import Settings
 from tray_app.core.errors import CredentialsError
+from tray_app.core.reports import Reports
+from tray_app.core.view import ViewOptions, present
+from tray_app.environment import Environment
 from tray_app.sources.credentials import ClaudeCredentialStore
+from tray_app.ui.icon import ICON_SIZE_DEFAULT, IconRenderer
 from tray_app.ui.notify import EXPIRE_SECONDS, FallbackNotifier, build_notifier
+from tray_app.ui.tray import Tray
+from tray_app.wiring.app import App, settings_for
+from tray_app.wiring.tray import notifier_chain, write_notification_icon
 
 from ..conftest import ACCESS_TOKEN, write_login
 
@@ -471,8 +483,8 @@ def test_a_short_alert_on_windows_is_shown_word_for_word(
 def test_a_png_icon_is_not_handed_to_the_windows_balloon(
     screen: tuple[Screen, WindowsNotification], tmp_path: Path
 ) -> None:
-    # The tray writes its notification icon as a PNG; plyer's balloon loads only .ico files and would
-    # fail in its thread, so the alert is shown with the default icon instead of not at all.
+    # plyer's balloon loads only .ico files and would fail in its thread on anything else (the PNG the
+    # tray writes on other systems), so the alert is shown with the default icon instead of not at all.
     shown, _ = screen
     png = tmp_path / "notification-icon.png"
     png.write_bytes(b"\x89PNG\r\n\x1a\n")
@@ -490,10 +502,27 @@ def test_windows_shows_alerts_from_the_tray_icon_itself_and_long_ones_still_arri
     assert [(b.via, b.title) for b in shown.balloons] == [("pystray", "5-hour limit: 80 % used")]
 
     shown.balloons.clear()
-    assert notifier.send(LONG_TITLE, LONG_BODY) is not None
+    assert notifier.send(LONG_TITLE, LONG_BODY) == "pystray"  # cut to fit, not handed on to plyer
     [balloon] = shown.balloons  # one balloon: not lost, not shown twice
-    assert balloon.title.startswith(LONG_TITLE[:40]) and balloon.body.startswith(LONG_BODY[:200])
+    assert (balloon.title, balloon.body) == (
+        LONG_TITLE[: TITLE_SIZE - 2] + "…",
+        LONG_BODY[: BODY_SIZE - 2] + "…",
+    )
     assert not (tmp_path / "notifications.jsonl").exists()
+
+
+def test_windows_balloon_text_is_cut_by_utf16_units(
+    screen: tuple[Screen, WindowsNotification], tmp_path: Path
+) -> None:
+    # Windows counts WCHARs: a character outside the BMP (an emoji) takes two of the buffer's places.
+    shown, _ = screen
+    title = "\U0001f4c8" * 40  # 40 characters, 80 UTF-16 units
+    body = "\U0001f4c8" * 200
+    assert len(title) < TITLE_SIZE and len(body) < BODY_SIZE  # a count of characters would let them through
+    notifier = windows_notifier(tmp_path, "auto", None, pystray_balloon(shown))
+    assert notifier.send(title, body) == "pystray"
+    [balloon] = shown.balloons
+    assert (balloon.title, balloon.body) == ("\U0001f4c8" * 31 + "…", "\U0001f4c8" * 127 + "…")
 
 
 def test_macos_notifications_are_not_cut_to_windows_sizes(
@@ -518,3 +547,100 @@ def test_macos_notifications_are_not_cut_to_windows_sizes(
     )
     assert notifier.send(LONG_TITLE, LONG_BODY) == "plyer"
     assert received == [(LONG_TITLE, LONG_BODY)]
+
+
+# ------------------------------------------------- Windows: the notifier chain as the tray wires it
+
+
+class BalloonIcon:
+    """pystray's Icon as the tray uses it, with the win32 backend's balloon (see pystray_balloon)."""
+
+    HAS_MENU = True
+    HAS_NOTIFICATION = True
+
+    def __init__(self, screen: Screen, name: str, **_: Any) -> None:
+        self.name = name
+        self.notified = 0
+        self._balloon = pystray_balloon(screen)
+
+    def notify(self, message: str, title: str) -> None:
+        self.notified += 1
+        self._balloon(message, title)
+
+
+class NoBalloonIcon(BalloonIcon):
+    HAS_NOTIFICATION = False  # as pystray's xorg backend: the chain goes straight to plyer
+
+
+@dataclass(frozen=True)
+class SettingsOnly:
+    """notifier_chain reads only an App's settings; a whole App would also ask `claude --version`."""
+
+    settings: Settings
+
+
+def windows_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, screen: Screen, icon_class: type[BalloonIcon]
+) -> tuple[FallbackNotifier, BalloonIcon]:
+    """The notifier chain the wiring builds on Windows (the Environment says win32, whatever runs this)."""
+    monkeypatch.setenv("PYSTRAY_BACKEND", "dummy")  # pystray is imported; the stand-in icon is used
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.tempdir)  # the tray points it at its own folder
+    home = tmp_path / "app-home"
+    home.mkdir()
+    env = Environment({"CLAUDE_USAGE_TRAY_HOME": str(home)}, "win32", tmp_path / "user-home")
+    first = present(Reports(), datetime(2026, 12, 3, 9, 0, tzinfo=UTC), UTC, ViewOptions())
+    tray = Tray(
+        "Claude Usage Tray",
+        first,
+        IconRenderer(ICON_SIZE_DEFAULT),
+        lambda _action: None,
+        home / "tray-tmp",
+        lambda name, **options: icon_class(screen, name, **options),
+    )
+    app = cast(App, SettingsOnly(settings_for("run", env)))
+    icon = tray._icon  # noqa: SLF001 - the stand-in the tray made
+    return notifier_chain(app, env, tray, home), icon
+
+
+def test_a_long_alert_through_the_tray_balloon_on_windows_arrives_once_cut_to_fit(
+    screen: tuple[Screen, WindowsNotification], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown, _ = screen
+    chain, icon = windows_chain(tmp_path, monkeypatch, shown, BalloonIcon)
+    assert chain.names == ("pystray", "plyer", "log")
+
+    assert chain.send(LONG_TITLE, LONG_BODY) == "pystray"
+
+    assert icon.notified == 1  # the balloon took it the first time, so plyer was never asked
+    [balloon] = shown.balloons
+    assert balloon.via == "pystray"
+    assert balloon.title == LONG_TITLE[: TITLE_SIZE - 2] + "…"
+    assert balloon.body == LONG_BODY[: BODY_SIZE - 2] + "…"
+
+
+def test_the_notifier_chain_on_windows_is_given_an_ico_icon(
+    screen: tuple[Screen, WindowsNotification], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown, _ = screen
+    chain, _icon = windows_chain(tmp_path, monkeypatch, shown, NoBalloonIcon)
+    assert chain.names == ("plyer", "log")
+
+    assert chain.send("Weekly limit: 90 % used", "Resets Thu 19:00.") == "plyer"
+
+    [balloon] = shown.balloons
+    icon_path = Path(balloon.icon)
+    assert icon_path.name == "notification-icon.ico" and icon_path.is_absolute()
+    with Image.open(icon_path) as image:
+        assert image.format == "ICO"
+        assert {(16, 16), (32, 32), (48, 48)} <= image.info["sizes"]  # what the shell picks from
+    assert not (tmp_path / "app-home" / "notification-icon.png").exists()
+
+
+def test_other_systems_are_given_a_png_notification_icon(tmp_path: Path) -> None:
+    for platform in ("linux", "darwin"):
+        folder = tmp_path / platform
+        folder.mkdir()
+        path = write_notification_icon(folder, platform)
+        assert path is not None and path.name == "notification-icon.png"
+        with Image.open(path) as image:
+            assert image.format == "PNG"

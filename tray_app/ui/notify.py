@@ -44,7 +44,8 @@ _PLYER_SILENT_LINUX = {
     "NotifySendNotification": "notify-send",
     "NotifyDesktopPortals": "a gdbus portal call",
 }
-# Windows balloon fields are fixed WCHAR buffers (title 64, text 256); longer text raises in plyer's thread.
+# Windows balloon fields are fixed WCHAR buffers (title 64, text 256, each with its NUL); longer text
+# raises in plyer's thread and in pystray's win32 notify.
 _WINDOWS_TITLE_LIMIT = 63
 _WINDOWS_BODY_LIMIT = 255
 
@@ -77,6 +78,31 @@ def _first_line(text: str) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wchars(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1  # outside the BMP: a UTF-16 surrogate pair
+
+
+def _clip_wchars(text: str, limit: int) -> str:
+    """`text` cut to `limit` UTF-16 code units with "…" (Windows counts WCHARs, an emoji takes two)."""
+    if sum(map(_wchars, text)) <= limit:
+        return text
+    kept, used = [], 0
+    for char in text:
+        used += _wchars(char)
+        if used > limit - 1:  # one unit left for the "…"
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def fit_for_platform(family: str | None, title: str, body: str) -> tuple[str, str]:
+    """The title and body as the platform's notification can take them: cut to the balloon's buffers
+    on Windows (the tray's own balloon and plyer's both fail on longer text), unchanged elsewhere."""
+    if family != "win32":
+        return title, body
+    return _clip_wchars(title, _WINDOWS_TITLE_LIMIT), _clip_wchars(body, _WINDOWS_BODY_LIMIT)
 
 
 def _run_command(argv: Sequence[str], timeout: float) -> None:
@@ -170,7 +196,7 @@ class PlyerNotifier:
                 f"plyer would use {silent} here (it does without dbus-python, or when /app exists), "
                 "which hides failures and ignores the icon and the expiry"
             )
-        title, body = self._fit(title, body)
+        title, body = fit_for_platform(self._family, title, body)
         try:
             notification.notify(
                 title=title,
@@ -189,11 +215,6 @@ class PlyerNotifier:
         if self._family == "win32" and self._icon_path.suffix.lower() != ".ico":
             return ""
         return str(self._icon_path.absolute())
-
-    def _fit(self, title: str, body: str) -> tuple[str, str]:
-        if self._family != "win32":
-            return title, body
-        return _clip(title, _WINDOWS_TITLE_LIMIT), _clip(body, _WINDOWS_BODY_LIMIT)
 
 
 def dbus_notifications_problem() -> str | None:
@@ -242,9 +263,15 @@ class PystrayNotifier:
     name = "pystray"
 
     def __init__(
-        self, notify: Callable[[str, str], None], *, precheck: Callable[[], str | None] | None = None
+        self,
+        notify: Callable[[str, str], None],
+        *,
+        platform: str | None = None,
+        precheck: Callable[[], str | None] | None = None,
     ) -> None:
         self._notify = notify
+        # None: the text is handed over as it is (a caller that does not know the platform).
+        self._family = None if platform is None else platform_family(platform)
         self._precheck = precheck
 
     def send(self, title: str, body: str) -> None:
@@ -253,6 +280,8 @@ class PystrayNotifier:
             problem = self._precheck()
             if problem is not None:
                 raise NotifyError(problem)
+        # pystray's win32 balloon raises on too long a text, which would send every long alert to plyer.
+        title, body = fit_for_platform(self._family, title, body)
         try:
             self._notify(body, title)
         except Exception as exc:  # whatever the toolkit backend raises (NotImplementedError on xorg)
@@ -401,7 +430,7 @@ def build_notifier(
         if tray_notify is None:
             return None
         precheck = dbus_notifications_problem if family == "linux" else None
-        return PystrayNotifier(tray_notify, precheck=precheck)
+        return PystrayNotifier(tray_notify, platform=platform, precheck=precheck)
 
     factories: dict[str, Callable[[], Notifier | None]] = {
         "notify-send": lambda: NotifySendNotifier(app_name, icon_path),

@@ -18,13 +18,16 @@ from tray_app.paths import APP_NAME
 from tray_app.poller import Poller, PollTiming, Sources
 from tray_app.ui.delivery import NotificationQueue
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
-from tray_app.ui.notify import FallbackNotifier, build_notifier
+from tray_app.ui.notify import FallbackNotifier, build_notifier, platform_family
 from tray_app.ui.tray import Tray
 from tray_app.wiring.app import App
 
 logger = logging.getLogger(__name__)
 
 NOTIFICATION_ICON_NAME = "notification-icon.png"
+# Windows balloons load only .ico files (a PNG gives the default icon); the sizes the shell picks from.
+NOTIFICATION_ICON_NAME_WINDOWS = "notification-icon.ico"
+_ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128)]
 # What the notification icon shows: the gauge language of the tray icon, without a number.
 _NOTIFICATION_ICON = IconSpec(None, 60.0, 30.0, Level.MEDIUM, Level.LOW, Badge.NONE, IconStyle.COLOR)
 
@@ -104,20 +107,34 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
 
 
 def notifier_chain(app: App, env: Environment, tray: Tray, folder: Path) -> FallbackNotifier:
-    icon_path = folder / NOTIFICATION_ICON_NAME
-    try:
-        render_icon(_NOTIFICATION_ICON, 128).save(icon_path)
-    except OSError as exc:
-        logger.warning("cannot write the notification icon %s: %s", icon_path, exc.strerror)
+    icon_path = write_notification_icon(folder, env.platform)
     settings = app.settings
     return build_notifier(
         settings.notifications.backend,
         platform=env.platform,
         app_name=APP_NAME,
-        icon_path=icon_path if icon_path.exists() else None,
+        icon_path=icon_path,
         log_file=settings.paths.log_dir / "notifications.jsonl",
         tray_notify=tray.notify if tray.can_notify else None,
     )
+
+
+def write_notification_icon(folder: Path, platform: str) -> Path | None:
+    """The icon notifications show, written into `folder`: an .ico on Windows, a PNG elsewhere.
+
+    None when it cannot be written (the notifications then show the default icon).
+    """
+    windows = platform_family(platform) == "win32"
+    icon_path = folder / (NOTIFICATION_ICON_NAME_WINDOWS if windows else NOTIFICATION_ICON_NAME)
+    image = render_icon(_NOTIFICATION_ICON, 128)
+    try:
+        if windows:
+            image.save(icon_path, format="ICO", sizes=_ICO_SIZES)
+        else:
+            image.save(icon_path, format="PNG")
+    except OSError as exc:
+        logger.warning("cannot write the notification icon %s: %s", icon_path, exc.strerror)
+    return icon_path if icon_path.exists() else None
 
 
 def draw_history(app: App, clock: Clock) -> Path | None:
