@@ -77,7 +77,13 @@ def windows(utilization: float) -> list[UsageWindow]:
         ("login is a list", "no Claude Code login"),
         ("token is a number", "no access token"),
         ("null everywhere", "no Claude Code login"),
-        ("unreadable", "permission denied"),
+        pytest.param(
+            "unreadable",
+            "permission denied",
+            marks=pytest.mark.skipif(
+                sys.platform == "win32", reason="chmod(0) does not make a file unreadable on Windows"
+            ),
+        ),
     ],
 )
 def test_a_broken_login_file_keeps_the_stored_figures(
@@ -286,6 +292,10 @@ def test_the_cli_says_the_database_is_locked_and_still_answers(cli: CliEnv) -> N
     assert f"warning: cannot save history to {cli.home / 'usage_history.db'}: it is locked" in result.stderr
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX modes: Windows chmod only sets a file's read-only flag (folders stay writable)",
+)
 def test_a_read_only_database_is_shown_and_not_changed(cli: CliEnv) -> None:
     stored_status(cli)
     database = cli.home / "usage_history.db"
@@ -336,6 +346,7 @@ def fill(disk: Path) -> Path:
     return filler
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the small full disk is a tmpfs made with `mount`")
 def test_a_full_disk_loses_no_figures(
     small_disk: Path, server: DemoServer, monitor_parts: tuple[Path, HttpClient, ClaudeCredentialStore]
 ) -> None:
@@ -356,6 +367,10 @@ def test_a_full_disk_loses_no_figures(
     assert [row[0] for row in on_disk if row[1] == "five_hour"] == [int(s.at.timestamp()) for s in history]
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="checks POSIX modes 0600/0700; Windows also refuses to delete a database that is open",
+)
 def test_a_database_deleted_while_running_is_written_back_whole(
     server: DemoServer, monitor_parts: tuple[Path, HttpClient, ClaudeCredentialStore]
 ) -> None:

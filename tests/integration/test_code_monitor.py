@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -379,6 +380,9 @@ def test_expired_login_read_only_by_default(
     assert path.read_bytes() == before
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="checks that the login file keeps POSIX mode 0600, which Windows lacks"
+)
 def test_opt_in_refresh_writes_back_with_everything_else_kept(
     server: DemoServer, make_monitor: MonitorFactory, claude_dir: Path
 ) -> None:

@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import stat
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ def open_umask() -> Iterator[None]:
 # -- private files and folders ------------------------------------------------------------------
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="umask and POSIX modes 0600/0700 do not exist on Windows")
 @pytest.mark.usefixtures("open_umask")
 def test_fresh_database_is_private_wal_and_current(tmp_path: Path) -> None:
     folder = tmp_path / "claude-usage"
@@ -53,6 +55,9 @@ def test_fresh_database_is_private_wal_and_current(tmp_path: Path) -> None:
     assert {"window_snapshots", "kv", "backoff"} <= tables
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="POSIX folder modes (0755 -> 0700) do not exist on Windows"
+)
 def test_existing_folder_of_ours_is_tightened(tmp_path: Path) -> None:
     folder = tmp_path / "shared"
     folder.mkdir()
