@@ -21,6 +21,8 @@ from tray_app.config import Settings
 from tray_app.core.errors import ConfigError
 from tray_app.environment import Environment
 from tray_app.logsetup import configure_logging
+from tray_app.statusline import add_arguments as statusline_arguments
+from tray_app.statusline import as_argv as statusline_argv
 from tray_app.wiring.app import App, open_app, settings_for
 
 logger = logging.getLogger(__name__)
@@ -90,9 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     statusline = commands.add_parser(
         "statusline", help="one short line for Claude Code's status line, from the database only"
     )
-    statusline.add_argument(
-        "--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ..."
-    )
+    statusline_arguments(statusline)  # the same options as `statusline` answered by tray_app.entry
     autostart = commands.add_parser("autostart", help="start the tray at login: on, off or status")
     autostart.add_argument("switch", choices=("on", "off", "status"))
     commands.add_parser("watch", parents=[common], help="a live terminal dashboard (needs the tui extra)")
@@ -147,7 +147,7 @@ def main(
     if command == "statusline":
         from tray_app.statusline import main as statusline
 
-        return statusline([] if args.template is None else ["--format", args.template], env, clock)
+        return statusline(statusline_argv(args), env, clock)
     try:
         settings = settings_for(command, env)
     except ConfigError as exc:

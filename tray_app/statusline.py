@@ -21,13 +21,23 @@ from tray_app.store import Store
 from tray_app.wiring.statusline import open_history
 
 
-def _claude_code_percent(stdin: TextIO) -> float | None:
-    """Claude Code pipes a JSON document to status-line commands; newer versions carry the 5-hour figure."""
-    if stdin.isatty():
-        return None
+def _read_stdin(stdin: TextIO) -> bytes:
+    """What Claude Code piped to us, as bytes (a wrapped command must get them unchanged); nothing from a
+    terminal, where reading would wait for the user."""
     try:
-        document = json.loads(stdin.read() or "null")
-    except (ValueError, OSError):
+        if stdin.isatty():
+            return b""
+        buffer = getattr(stdin, "buffer", None)
+        return buffer.read() if buffer is not None else stdin.read().encode("utf-8")
+    except (OSError, ValueError):
+        return b""
+
+
+def _claude_code_percent(data: bytes) -> float | None:
+    """Claude Code pipes a JSON document to status-line commands; newer versions carry the 5-hour figure."""
+    try:
+        document = json.loads(data or b"null")
+    except ValueError:
         return None
     limits = document.get("rate_limits") if isinstance(document, dict) else None
     five = limits.get("five_hour") if isinstance(limits, dict) else None
@@ -43,17 +53,70 @@ def _report(store: Store, now: datetime) -> CodeReport | None:
     return build_code_report(Status.OK, None, None, stored, histories)
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options, shared with `tray_app.cli`'s statusline subparser so both spellings accept the same."""
+    parser.add_argument("--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ...")
+    setup = parser.add_mutually_exclusive_group()
+    setup.add_argument(
+        "--install", action="store_true", help="add this status line to Claude Code's user settings"
+    )
+    setup.add_argument("--uninstall", action="store_true", help="put back the status line that was there")
+    setup.add_argument(
+        "--then",
+        metavar="COMMAND",
+        help="run COMMAND (your own status line) with the same input, show its line",
+    )
+
+
+def as_argv(args: argparse.Namespace) -> list[str]:
+    """The parsed options back as arguments for main (tray_app.cli parses first, then hands over)."""
+    argv = [] if args.template is None else ["--format", args.template]
+    argv += ["--install"] if args.install else ["--uninstall"] if args.uninstall else []
+    return argv + ([] if args.then is None else ["--then", args.then])
+
+
 def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:
     parser = argparse.ArgumentParser(prog="claude-usage-tray statusline", description=__doc__.splitlines()[0])
-    parser.add_argument("--format", dest="template", help="a template with {five_hour}, {weekly}, {mtd}, ...")
+    add_arguments(parser)
     args = parser.parse_args(argv)
-    now = clock.now()
+    if args.install or args.uninstall:
+        from tray_app import statusline_install  # only here: the plain path never edits settings
+
+        return statusline_install.install(env) if args.install else statusline_install.uninstall(env)
     try:
         if args.template is not None:
             check_template(args.template)  # a typo is reported before any work
     except ConfigError as exc:
         print(f"claude-usage-tray: {exc}", file=env.stderr)
         return 2
+    data = _read_stdin(env.stdin)
+    # Issue 14 item 1 records data's rate_limits here, before either line is drawn.
+    if args.then is not None:
+        from tray_app.statusline_then import run_then
+
+        finished = run_then(args.then, data)
+        if finished is not None:
+            _pass_through(env.stdout, finished.stdout)
+            _pass_through(env.stderr, finished.stderr)
+            return finished.code
+        # Cut off: our own line below stands in for theirs for this render.
+    print(_own_line(args.template, env, clock, data), file=env.stdout)
+    return 0
+
+
+def _pass_through(stream: TextIO, data: bytes) -> None:
+    """Their bytes exactly as written (colours, no trailing newline, any encoding)."""
+    stream.flush()
+    buffer = getattr(stream, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+        buffer.flush()
+    else:
+        stream.write(data.decode("utf-8", "replace"))
+
+
+def _own_line(template: str | None, env: Environment, clock: Clock, data: bytes) -> str:
+    now = clock.now()
     report, mtd = None, None
     with open_history(env) as store:
         if store is not None:
@@ -61,6 +124,5 @@ def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:
             month = f"{now:%Y-%m}"
             rows = [row for row in store.console_rows(now - timedelta(days=1)) if row[1] == month]
             mtd = rows[-1][2] if rows else None
-    fields = statusline_fields(report, mtd, "USD", now, _claude_code_percent(env.stdin))
-    print(render_statusline(fields, args.template), file=env.stdout)
-    return 0
+    fields = statusline_fields(report, mtd, "USD", now, _claude_code_percent(data))
+    return render_statusline(fields, template)
