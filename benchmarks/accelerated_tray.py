@@ -4,12 +4,12 @@ Usage (from the repository root): .venv/bin/python -m benchmarks.accelerated_tra
 
 Nothing of the program's code is changed or stubbed: the same command line, composition, HTTP client,
 database, forecasts, icon and menu run. Only the durations that set its pace are divided by --speed
-before it starts, the same way --demo-speed compresses the demo: the poll intervals (30 s Code, 120 s
-Console, 300 s claude.ai, the 5-minute idle ceiling, the 30 s repaint), and the spans that decide
+before it starts, the same way --demo-speed compresses the demo: the poll intervals (180 s Code, 120 s
+Console, 300 s claude.ai, the 15-minute idle ceiling, the 30 s repaint), and the spans that decide
 what a poll reads (24 h of history, the forecast's minimum span, the 10 s sharing of a fresh answer,
-the daily profile and hourly Admin API lists). So at 1500 a 30 s poll comes every 20 ms, and each
+the daily profile and hourly Admin API lists). So at 1500 a 180 s poll comes every 120 ms, and each
 poll reads as many history rows as it would at the real pace. Point it at a DemoServer running at the
-same speed and every poll sees what a 30 s poll would see.
+same speed and every poll sees what a 180 s poll would see.
 
 Left at their real values: the suspend detector (a real jump of the wall clock), back-off after
 failures (none happen here), the retention of history and calendar days of the Admin API.

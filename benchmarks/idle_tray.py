@@ -1,7 +1,7 @@
 """Idle CPU: the real tray at its default pace on a headless desktop, CPU time and wake-ups over minutes.
 
 `python -m tray_app run` with Code mode, Console mode and the claude.ai session switched on and every
-other setting at its default (a Code poll every 30 s, Console every 120 s, claude.ai every 300 s),
+other setting at its default (a Code poll every 180 s, Console every 120 s, claude.ai every 300 s),
 against loopback servers in this benchmark's process whose 5-hour figure rises in real time, so
 every poll brings a change and the poller keeps its fastest pace. Once the first poll has settled,
 /proc is read every second for --minutes:

@@ -6,8 +6,9 @@ every API is asked), poll a loopback DemoServer. Every one of them, and the serv
 (tests.fakes.FakeClock), which jumps to whenever the poller next wants to wake: a day takes seconds and
 the counts are exact.
 
-The database starts with the day before (30 s polls of the same account), so the history a poll reads
-is as full as from the second day on. Hours 1-2 are active: the 5-hour window rises on every poll (the
+The database starts with the day before (30 s polls of the same account, six times denser than the 180 s
+default gives now, which keeps the CPU figures on the safe side), so the history a poll reads is at least
+as full as from the second day on. Hours 1-2 are active: the 5-hour window rises on every poll (the
 demo's "rising" account, in real time). From hour 3 on nothing is used: the figures stay the same and
 the poller slows down as designed. The profile is asked once a day, so a day is simulated.
 
@@ -49,7 +50,7 @@ from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.demo import DemoServer, rising_usage_body
 from tray_app.environment import Environment
-from tray_app.poller import ConsoleSource, Poller, Sources, UsageSource, WebSource
+from tray_app.poller import ConsoleSource, Poller, PollTiming, Sources, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, IconRenderer
 from tray_app.wiring.app import open_app, settings_for
@@ -234,7 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _requests_table(hours: list[tuple[str, dict[str, int], int]], day: dict[str, int]) -> None:
     shown = hours[:4]
-    print("requests per hour at default settings (Code 30 s, Console 120 s, claude.ai 300 s):")
+    timing = PollTiming()
+    print(
+        f"requests per hour at default settings (Code {timing.interval:g} s, slowing to "
+        f"{timing.idle_interval:g} s while idle; Console {timing.console_interval:g} s, "
+        f"claude.ai {timing.web_interval:g} s):"
+    )
     print(
         f"  {'':<36}"
         + "".join(f"{label:>18}" for label, _, _ in shown)

@@ -10,7 +10,7 @@ figure read from /proc is the program's own. Linux only.
    the server; memory 2 s after that request. Two starts come before the --runs measured ones and are
    shown apart: the one that compiles the bytecode, and the first GTK program on the fresh display.
 2. Polls: benchmarks.accelerated_tray runs the same program with its pacing divided by --speed (at 600
-   a 30 s poll comes every 50 ms; see that module) against a server at the same speed, so the figures
+   a 180 s poll comes every 300 ms; see that module) against a server at the same speed, so the figures
    change on every poll as in active use, and the history a poll reads fills up as in a real day.
    Memory, CPU time, threads and open files are read every --polls/10 polls. CPU per poll is process
    CPU time (user + system of every thread: the polling thread, and the toolkit's loop on the main
@@ -19,7 +19,8 @@ figure read from /proc is the program's own. Linux only.
    that stops polling ends the run with the end of its output.
 
 Run from the repository root: .venv/bin/python -m benchmarks.running_tray [--runs 5] [--polls 1000]
-The README's figures: --polls 10000 (about 12 minutes).
+The README's figures: --polls 10000 (about 12 minutes when they were measured, with Code's default of
+30 s then; about an hour at the 180 s default now).
 """
 
 from __future__ import annotations
@@ -47,11 +48,14 @@ from benchmarks.harness import (
 )
 from tests.e2e.desktop import ChildProcesses, Desktop, find_docked_icon, wait_for_stable_pixels, wait_until
 from tray_app.demo import COST_REPORT_PATH, USAGE_PATH, WEB_ORGANIZATIONS_PATH, DemoServer, RecordedRequest
+from tray_app.poller import PollTiming
 
-# A 30 s poll every 50 ms: slow enough that this 2-core machine keeps the pace, so Console and
-# claude.ai refreshes fall due in their real proportion to Code polls (the run checks it).
+# Console every 200 ms and claude.ai every 500 ms (a 180 s Code poll every 300 ms): slow enough that this
+# 2-core machine keeps the pace, so they fall due in their real proportion to Code polls (the run checks
+# it). Since Code's default went from 30 s to 180 s, 10,000 polls take about an hour at this speed.
 DEFAULT_SPEED = 600.0
-# No request for this long (real seconds) while a poll is due every 50 ms: the program has stopped.
+TIMING = PollTiming()  # the defaults: the real pace the run compresses
+# No request for this long (real seconds) while a poll is due every 300 ms: the program has stopped.
 STALL_SECONDS = 15.0
 LOG = Path("app/logs/claude-usage-tray.log")
 
@@ -157,7 +161,9 @@ def _spread(values: list[float], unit: str) -> str:
 
 def accelerated(desktop: Desktop, processes: ChildProcesses, scratch: Path, polls: int, speed: float) -> None:
     home = scratch / "polls"
-    print(f"{polls:,} polls at {speed:g} times the real pace (a 30 s poll every {30 / speed * 1000:.0f} ms):")
+    every = TIMING.interval / speed * 1000
+    pace = f"a {TIMING.interval:g} s poll every {every:.0f} ms"
+    print(f"{polls:,} polls at {speed:g} times the real pace ({pace}):")
     # "ms/poll" is the CPU per poll since the row before: it grows while the history a poll reads
     # (24 h, compressed like everything else) fills up.
     print(
@@ -189,12 +195,13 @@ def accelerated(desktop: Desktop, processes: ChildProcesses, scratch: Path, poll
         f"(USS {start_reading.uss:.1f} -> {end_reading.uss:.1f})"
     )
     print("  requests: " + ", ".join(f"{n:,} {api}" for api, n in per_api(paths).items() if n))
-    # At the real pace a Console refresh (one cost report page) comes every 4th poll and claude.ai
-    # (one organizations list) every 10th; a run too fast for this machine would crowd them in.
+    # At the real pace a Console refresh (one cost report page) comes every console_interval and claude.ai
+    # (one organizations list) every web_interval; a run too fast for this machine would crowd them in.
     usage = paths.count(USAGE_PATH)
+    console, web = paths.count(COST_REPORT_PATH) / usage, paths.count(WEB_ORGANIZATIONS_PATH) / usage
     print(
-        f"  refreshes per Code poll: Console {paths.count(COST_REPORT_PATH) / usage:.3f} (0.25 at the real "
-        f"pace), claude.ai {paths.count(WEB_ORGANIZATIONS_PATH) / usage:.3f} (0.1)"
+        f"  refreshes per Code poll: Console {console:.3f} ({TIMING.interval / TIMING.console_interval:.2f} "
+        f"at the real pace), claude.ai {web:.3f} ({TIMING.interval / TIMING.web_interval:.2f})"
     )
     for line in problems(home):
         print(f"  logged: {line}")

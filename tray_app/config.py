@@ -60,7 +60,7 @@ class Settings:
     """Every setting with its default; built only by load_settings (or tests)."""
 
     paths: Paths
-    code_poll_seconds: float = 30.0
+    code_poll_seconds: float = 180.0
     retention_days: int = 7
     token_refresh: str = "off"
     http_timeout_seconds: float = 15.0
@@ -115,9 +115,13 @@ def _url(value: object) -> str | None:
     return None if isinstance(value, str) and value.strip() else "a URL string"
 
 
-# key -> what a valid value is. The polling floor keeps us out of the server's 429 bucket.
+# The usage endpoint throttles per token (one project saw 15 of 17 one-minute polls refused, and
+# Retry-After as long as an hour): no setting may ask it more often than this.
+CODE_POLL_FLOOR = 60
+
+# key -> what a valid value is.
 _KEYS: dict[str, Callable[[object], str | None]] = {
-    "code_poll_seconds": _integer(15, 3600),
+    "code_poll_seconds": _integer(CODE_POLL_FLOOR, 3600),
     "retention_days": _integer(1, 3650),
     "token_refresh": _choice("off", "self"),
     "http_timeout_seconds": _seconds(1, 120),
@@ -316,8 +320,8 @@ _TEMPLATE = """\
 # claude-usage-tray settings. Every key is optional; remove the leading '#' to change one.
 # Docs: the README's "Configuration" section.
 
-# How often the tray asks for usage, in seconds (15-3600). It slows down by itself while idle.
-# code_poll_seconds = 30
+# How often the tray asks for usage, in seconds (60-3600). It slows down by itself while idle.
+# code_poll_seconds = 180
 
 # Icon colours change at these percentages of a limit.
 # thresholds = [50, 75, 90]

@@ -163,9 +163,9 @@ def test_a_login_rewritten_in_place_while_being_read(claude_dir: Path) -> None:
         ("retention_days = [", "not valid TOML"),
         (
             "code_poll_seconds = 'fast'",
-            "code_poll_seconds must be a whole number from 15 to 3600 (got 'fast')",
+            "code_poll_seconds must be a whole number from 60 to 3600 (got 'fast')",
         ),
-        ("code_poll_seconds = 5", "code_poll_seconds must be a whole number from 15 to 3600 (got 5)"),
+        ("code_poll_seconds = 5", "code_poll_seconds must be a whole number from 60 to 3600 (got 5)"),
         ("retention_days = 0", "retention_days must be a whole number from 1 to 3650 (got 0)"),
         ("thresholds = 'high'", "thresholds must be"),
         ("[console]\nbudget = -5", "console.budget must be a positive amount"),
@@ -202,7 +202,7 @@ def test_the_tray_starts_on_defaults_when_the_settings_file_is_broken(cli: CliEn
 
     settings = settings_for("run", Environment(cli.env(), sys.platform, cli.home.parent / "user-home"))
 
-    assert settings.code_poll_seconds == 30  # the default, not the refused value
+    assert settings.code_poll_seconds == 180  # the default, not the refused value
     assert settings.file_problem is not None and "code_poll_seconds" in settings.file_problem
     menu = present(Reports(), T0, UTC, ViewOptions(), notices=[settings.file_problem]).menu
     assert any("using the default settings" in row.text for row in menu)

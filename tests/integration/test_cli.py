@@ -186,7 +186,8 @@ def test_corrupt_database_is_moved_aside_and_the_program_goes_on(cli: CliEnv) ->
     ("config", "words"),
     [
         ("retention_days = 'week'", "retention_days must be a whole number from 1 to 3650 (got 'week')"),
-        ("code_poll_seconds = 1", "code_poll_seconds must be a whole number from 15 to 3600 (got 1)"),
+        # Under the floor of 60 s (the old default of 30 s included): the usage endpoint throttles.
+        ("code_poll_seconds = 30", "code_poll_seconds must be a whole number from 60 to 3600 (got 30)"),
         ("token_refresh = 'always'", 'token_refresh must be one of "off", "self"'),
         ("retention_days = [", "not valid TOML"),
         (

@@ -74,7 +74,12 @@ def test_first_tick_polls_and_publishes(harness: Harness) -> None:
     delay = harness.poller.tick()
     assert harness.requests() == 1
     assert harness.published[-1].icon.percent == 10
-    assert delay == pytest.approx(30.0)
+    assert delay == pytest.approx(30.0)  # a repaint of the countdowns; the next poll is 180 s away
+    harness.clock.advance(delay)
+    harness.run_until(179 - delay)
+    assert harness.requests() == 1
+    harness.run_until(2)
+    assert harness.requests() == 2
 
 
 def test_startup_shows_stored_figures_as_stale_before_polling(harness: Harness) -> None:
@@ -128,21 +133,22 @@ def test_next_poll_waits_for_the_back_off(harness: Harness) -> None:
 
 
 def test_slows_down_while_nothing_changes(harness: Harness) -> None:
-    harness.run_until(3600)
+    harness.run_until(3 * 3600)
     polls = [r.at for r in harness.server.requests(USAGE)]
     gaps = [round(b - a) for a, b in zip(polls, polls[1:], strict=False)]
-    assert gaps[:4] == [30, 30, 30, 30]
-    assert 60 in gaps and 120 in gaps and max(gaps) == 300
-    assert harness.requests() < 40  # versus 120 at a fixed 30 s
+    assert gaps[:4] == [180, 180, 180, 180]
+    assert 360 in gaps and 720 in gaps and max(gaps) == 900
+    assert gaps[-4:] == [900, 900, 900, 900]  # standing still: four requests an hour
+    assert harness.requests() < 30  # versus 60 at a fixed 180 s
 
 
 def test_speeds_up_again_when_usage_moves(harness: Harness) -> None:
-    harness.run_until(1800)
+    harness.run_until(2 * 3600)
     harness.server.set_scenario("rising")
     harness.poller.refresh_now()
-    harness.run_until(300)
+    harness.run_until(600)
     polls = [r.at for r in harness.server.requests(USAGE)]
-    assert round(polls[-1] - polls[-2]) == 30
+    assert round(polls[-1] - polls[-2]) == 180
 
 
 def test_polls_at_once_after_a_suspend(harness: Harness) -> None:
@@ -156,20 +162,20 @@ def test_polls_at_once_after_a_suspend(harness: Harness) -> None:
 def test_failures_back_off_exponentially_and_recover(harness: Harness) -> None:
     harness.poller.tick()
     harness.server.set_scenario("server_error")
-    harness.run_until(1200)
+    harness.run_until(4000)
     polls = [r.at for r in harness.server.requests(USAGE)]
     gaps = [round(b - a) for a, b in zip(polls, polls[1:], strict=False)]
-    assert gaps[:6] == [30, 30, 60, 120, 240, 300]
+    assert gaps[:6] == [180, 180, 360, 720, 900, 900]
     assert harness.published[-1].icon.badge is Badge.STALE and harness.published[-1].icon.percent == 10
     harness.server.set_scenario("full")
-    harness.run_until(301)
+    harness.run_until(901)
     assert harness.poller.report is not None and harness.poller.report.status is Status.OK
 
 
 def test_offline_keeps_the_last_figure_and_says_so(harness: Harness) -> None:
     harness.poller.tick()
     harness.server.stop()
-    harness.clock.advance(31)
+    harness.clock.advance(181)
     harness.poller.tick()
     assert harness.poller.report is not None and harness.poller.report.status is Status.OFFLINE
     assert harness.published[-1].icon.badge is Badge.OFFLINE
@@ -186,12 +192,12 @@ def test_an_unexpected_error_changes_state_and_the_thread_goes_on(harness: Harne
         raise RuntimeError("bug")
 
     broken.poll = explode  # type: ignore[method-assign]
-    harness.clock.advance(31)
+    harness.clock.advance(181)
     harness.poller.tick()
     assert status_of(harness) is Status.ERROR
     assert harness.published[-1].icon.percent == 10
     broken.poll = original  # type: ignore[method-assign]
-    harness.clock.advance(31)
+    harness.clock.advance(181)
     harness.poller.tick()
     assert status_of(harness) is Status.OK
 

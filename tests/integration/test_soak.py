@@ -2,7 +2,7 @@
 
 The program is the one `run` wires (tray_app.wiring), every part reading one fake clock (tests.fakes);
 only the tray icon is left out. A seeded random week: a user who works in bursts (so the poller runs at
-its own adaptive cadence, 30 s while the figures move and up to 5 min while they do not), 5-hour and
+its own adaptive cadence, 180 s while the figures move and up to 15 min while they do not), 5-hour and
 weekly windows that reset, a laptop that sleeps at night and now and then by day (the wall clock jumps,
 the monotonic clock does not), the network going away, 500s, malformed answers, 429s and 503s with
 Retry-After, a few "Refresh now" clicks and snoozes, one restart of the program, and Console mode
@@ -90,7 +90,10 @@ CONSOLE = ConsoleSettings(  # what the [console] table of SETTINGS_FILE says
     workspace_budgets={"Research": Decimal(40)},
     poll_seconds=TIMING.console_interval,
 )
-CADENCE = {TIMING.interval * 2**n for n in range(4)} | {TIMING.idle_interval}  # 30, 60, 120, 240, 300 s
+# 180, 360, 720 and 900 s: the regular interval doubling while the figures stand still, up to the idle one.
+CADENCE = {TIMING.interval * 2**n for n in range(4) if TIMING.interval * 2**n < TIMING.idle_interval} | {
+    TIMING.idle_interval
+}
 
 # The scripted account. The 5-hour window starts with the first use after the last one ended and
 # lasts five hours; the weekly windows are fixed weeks. Using 1 % of the 5-hour window uses
@@ -983,7 +986,7 @@ def check_history(soak: Soak) -> tuple[int, Counter[float]]:
         f"good polls apart by {sorted(set(gaps) - CADENCE)} s, not the poller's cadence"
     )
     assert TIMING.interval in gaps and TIMING.idle_interval in gaps, (
-        "the cadence never moved between 30 s and 5 min"
+        "the cadence never moved between 180 s and 15 min"
     )
     return sum(stored.values()), gaps
 
@@ -1038,9 +1041,9 @@ def _pace_times(at: str, body: str) -> tuple[datetime, datetime]:
 def check_resources(day1: Resources, day7: Resources) -> None:
     assert day7.threads <= day1.threads, f"threads grew: {day1} -> {day7}"
     assert day7.fds <= day1.fds, f"open files grew: {day1} -> {day7}"
-    # Days 2 to 7 hold about 2,300 polls and 12,000 repaints: one small object kept per poll would break
-    # the first bound (seen: a few hundred blocks either way), 1.4 kB kept per poll the second (seen: about
-    # 1 MiB, SQLite's page cache following the growing file).
+    # Days 2 to 7 hold about 700 polls at the 180 s pace and 12,000 repaints: one small object kept per
+    # repaint, or three per poll, would break the first bound (seen: a few hundred blocks either way);
+    # 4.5 kB kept per poll the second (seen: about 1 MiB, SQLite's page cache following the growing file).
     assert day7.blocks - day1.blocks < 2000, f"Python objects grew: {day1} -> {day7}"
     assert day7.rss_kib - day1.rss_kib < 3072, f"resident memory grew: {day1} -> {day7}"
 
@@ -1102,7 +1105,7 @@ def test_a_simulated_week(soak: Soak) -> None:
     assert {_kind(title) for _, title in alerts} == {"threshold", "pace", "reset", "cannot update", "budget"}
     assert not soak.side.violations, soak.side.violations[:5]
     assert soak.side.wrong_agents == 0
-    # Healthy but idle polling (every 5 min) must not grey the icon: grey means old figures.
+    # Healthy but idle polling (every 15 min) must not grey the icon: grey means old figures.
     assert soak.checker.grey_while_ok == 0
     assert len(soak.resources) == DAYS
     check_resources(soak.resources[0], soak.resources[-1])
@@ -1127,7 +1130,8 @@ def test_the_retry_after_a_429_waits_out_the_whole_retry_after(tmp_path: Path, c
     again, and the pause after it doubles)."""
     # Mid-second, as real requests are; near the real time, for the login's expiry.
     clock = FakeClock(datetime.fromtimestamp(math.floor(time.time()) + 0.75, UTC))
-    limited = _json(429, {"type": "error", "error": {"type": "rate_limit_error"}}, (("retry-after", "120"),))
+    # Longer than the regular interval (180 s), which the poller waits at least in any case.
+    limited = _json(429, {"type": "error", "error": {"type": "rate_limit_error"}}, (("retry-after", "300"),))
     with DemoServer("full", clock=clock.epoch) as server:
         server.queue(USAGE_PATH, limited)
         with _program(tmp_path / "home", server, claude_dir, clock) as app:
@@ -1135,7 +1139,7 @@ def test_the_retry_after_a_429_waits_out_the_whole_retry_after(tmp_path: Path, c
             while len(server.requests(USAGE_PATH)) < 2 and clock.wall() < server.started_at + 600:
                 clock.advance(max(poller.tick(), 0.001))
     first, second = server.requests(USAGE_PATH)[:2]
-    assert first.at + 120 <= second.at < first.at + 122
+    assert first.at + 300 <= second.at < first.at + 302
 
 
 class _BrokenView(TrayView):
@@ -1167,12 +1171,12 @@ def test_polling_goes_on_when_the_icon_cannot_be_drawn(
         wired = tray_view(app, switch, None, clock)
         view = _BrokenView(wired.options, lambda: (), clock)
         poller = build_poller(app, clock, shown.append, view, switch)
-        for _ in range(4):
+        for _ in range(24):  # a tick every 30 s (the countdowns' repaint), a poll every 180 s: four polls
             clock.advance(max(poller.tick(), 0.001))
         polled, stored = len(server.requests(USAGE_PATH)), app.store.snapshot_count()
         view.broken = False
         poller.tick()
-    assert polled == 4 and stored == 4 * 3  # every 30 s, as if nothing were wrong: three windows a poll
+    assert polled == 4 and stored == 4 * 3  # every 180 s, as if nothing were wrong: three windows a poll
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == [
         "the tray could not show the figures"
     ]

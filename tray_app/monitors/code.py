@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from tray_app.clock import utc_now
+from tray_app.core.backoff import usage_endpoint_pause
 from tray_app.core.errors import (
     AuthError,
     AuthKind,
@@ -57,6 +58,7 @@ class CodeMonitor:
         clock: Callable[[], datetime] = utc_now,
         forecast_min_span: timedelta = MIN_SPAN,
         shared_freshness: timedelta = SHARED_FRESHNESS,
+        local_tz: Callable[[], tzinfo] = lambda: UTC,
     ) -> None:
         self._store = store
         self._min_span = forecast_min_span
@@ -65,7 +67,8 @@ class CodeMonitor:
         self._api = api
         self._token_endpoint = token_endpoint  # None unless token_refresh = "self"
         self._clock = clock
-        self._pause = SharedPause(store, BACKOFF_SCOPE, clock)
+        self._local_tz = local_tz  # read at each pause: a laptop travels
+        self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
 
     def stored_report(self, stale_after: timedelta) -> CodeReport:
         """The last stored figures without any network: `status --offline`, and the tray at start-up."""
@@ -95,8 +98,7 @@ class CodeMonitor:
             return self._failure(Status.LOGIN_NEEDED, str(exc), stored, now)
         backoff = self._pause.holding(now)
         if backoff is not None:
-            wait = f"next try at {backoff.until:%H:%M:%S} UTC"
-            return self._failure(Status.RATE_LIMITED, f"{backoff.reason}; {wait}", stored, now)
+            return self._paused(backoff.reason, backoff.until, stored, now)
         fresh = stored is not None and now - stored[0] < self._shared_freshness
         if not force and fresh and self._recently_attempted(now):
             return self._report(Status.OK, None, stored)
@@ -195,8 +197,8 @@ class CodeMonitor:
             backoff = self._pause.lengthen(exc, now)
             pause = (backoff.until - now).total_seconds()
             logger.warning("%s; pausing %d s (strike %d)", exc, pause, backoff.strikes)
-            message = f"{exc}; next try at {backoff.until:%H:%M:%S} UTC"
-        elif isinstance(exc, AuthError):
+            return self._paused(str(exc), backoff.until, stored, now)
+        if isinstance(exc, AuthError):
             # A refused token stays refused: remember it (as a digest) so no process resends it;
             # a new token written by Claude Code is tried at once.
             digest = fingerprint(loaded.credentials.access_token)
@@ -205,6 +207,14 @@ class CodeMonitor:
         elif status is Status.ERROR:
             logger.warning("usage fetch failed: %s", exc)
         return self._failure(status, message, stored, now)
+
+    def _paused(
+        self, reason: str, until: datetime, stored: tuple[datetime, CodeUsage] | None, now: datetime
+    ) -> CodeReport:
+        # Until when, in the user's own time and named (the menu, `status` and its JSON show this line):
+        # a pause can now last two hours, and "next try at 14:10:00 UTC" made the user do the sums.
+        wait = f"next try at {until.astimezone(self._local_tz()):%H:%M:%S %Z}"
+        return self._failure(Status.RATE_LIMITED, f"{reason}; {wait}", stored, now)
 
     def _failure(
         self, status: Status, message: str, stored: tuple[datetime, CodeUsage] | None, now: datetime

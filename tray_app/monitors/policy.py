@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from tray_app.core.backoff import next_backoff
+from tray_app.core.backoff import PauseRule, next_backoff, rate_limit_pause
 from tray_app.core.errors import (
     AuthError,
     CredentialsError,
@@ -54,10 +54,17 @@ def showing_older(message: str | None, fetched_at: datetime | None, now: datetim
 class SharedPause:
     """One source's back-off, kept in the database so that every process honours it."""
 
-    def __init__(self, store: Store, scope: BackoffScope, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        scope: BackoffScope,
+        clock: Callable[[], datetime],
+        rule: PauseRule = rate_limit_pause,
+    ) -> None:
         self._store = store
         self._scope = scope
         self._clock = clock
+        self._rule = rule  # each server has its own idea of politeness (tray_app.core.backoff)
 
     def holding(self, now: datetime) -> Backoff | None:
         """The back-off in force at now, if any."""
@@ -72,7 +79,7 @@ class SharedPause:
     def lengthen(self, exc: UsageError, now: datetime) -> Backoff:
         """The server's Retry-After, or the next step of the doubling pause; stored and returned."""
         retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-        backoff = next_backoff(self._store.backoffs.get(self._scope), retry_after, str(exc), now)
+        backoff = next_backoff(self._store.backoffs.get(self._scope), retry_after, str(exc), now, self._rule)
         self._store.backoffs.set(self._scope, backoff)
         return backoff
 

@@ -162,6 +162,7 @@ def _code_monitor(
         clock=clock.now,
         forecast_min_span=min_span,
         shared_freshness=sharing,
+        local_tz=clock.local_tz,
     )
 
 
