@@ -5,10 +5,13 @@ inside and outside a pause."""
 from __future__ import annotations
 
 import contextlib
+import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -26,6 +29,7 @@ from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
 from tray_app.store import BackoffScope, Store
 
+from ..conftest import CliEnv
 from ..fakes import FakeClock
 
 USAGE = "/api/oauth/usage"
@@ -227,3 +231,22 @@ def test_refresh_now_inside_a_pause_says_until_when_in_local_time(build: Build) 
     rig.poller.refresh_now()
     rig.poller.tick()
     assert rig.requests() == 3 and rig.status_row() == "Updated just now"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the TZ variable sets the local time zone on POSIX only")
+def test_status_in_a_terminal_says_until_when_in_local_time(cli: CliEnv, server: DemoServer) -> None:
+    # The real program, as a subprocess: the wiring hands the monitor the system's time zone (here New
+    # York's, through TZ), and a second process inside the pause asks nothing.
+    server.set_scenario("rate_limited")  # Retry-After: 300
+    first = cli.run("status", "--json", TZ="America/New_York")
+    assert first.code == 4 and first.json()["code"]["status"] == "rate_limited"
+    sent = len(server.requests(USAGE))
+    second = cli.run("status", TZ="America/New_York")
+    assert len(server.requests(USAGE)) == sent
+    until = datetime.fromtimestamp(server.requests(USAGE)[-1].at, UTC) + timedelta(seconds=300)
+    local = until.astimezone(ZoneInfo("America/New_York"))
+    shown = re.search(rf"next try at (\d\d:\d\d:\d\d) {local:%Z}\b", second.stdout)
+    assert shown is not None, second.stdout
+    hours, minutes, seconds = (int(part) for part in shown[1].split(":"))
+    late = (hours * 3600 + minutes * 60 + seconds) - (local.hour * 3600 + local.minute * 60 + local.second)
+    assert 0 <= late % 86400 <= 3  # the end of the server's pause, rounded up to a whole second
