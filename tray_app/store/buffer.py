@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-# Rows kept in memory while the file cannot be written (a week of 30 s polls of three windows is
-# about 60,000); beyond this the oldest go, so a long outage cannot eat the machine's memory.
+# Rows kept in memory while the file cannot be written (a week of polls of three windows at the
+# fastest pace the settings allow, 60 s, is about 30,000); beyond this the oldest go, so a long outage
+# cannot eat the machine's memory.
 MAX_PENDING_ROWS = 60_000
 
 WindowRow = tuple[int, str, str, float, int | None]

@@ -198,8 +198,8 @@ class Store:
     ) -> dict[str, list[Snapshot]]:
         """window_history of each window, the same rows, with the file read only for what changed.
 
-        For a poll, which asks for the same hours every 30 s: the rows read last time are kept in memory
-        (see RecentHistory for when they are trusted), so only the rows written since are read.
+        For a poll, which asks for the same hours every few minutes: the rows read last time are kept in
+        memory (see RecentHistory for when they are trusted), so only the rows written since are read.
         """
         cutoff = to_epoch(since)
         with self._db.lock:
