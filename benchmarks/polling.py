@@ -53,8 +53,8 @@ from tray_app.environment import Environment
 from tray_app.poller import ConsoleSource, Poller, PollTiming, Sources, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, IconRenderer
-from tray_app.wiring.app import open_app, settings_for
-from tray_app.wiring.tray import poll_timing, sources_of, tray_view
+from tray_app.wiring.app import open_app, poll_timing, settings_for, sources_of
+from tray_app.wiring.tray import tray_view
 
 # A Monday in the middle of a month: Console mode's first refresh fetches the month so far (15 days).
 START = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)

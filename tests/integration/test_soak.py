@@ -62,8 +62,8 @@ from tray_app.poller import PollTiming, UsageSource
 from tray_app.sources.admin_key import ENV_ADMIN_KEY
 from tray_app.store import Store
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer
-from tray_app.wiring.app import App, open_app, settings_for
-from tray_app.wiring.tray import build_poller, poll_timing, tray_view
+from tray_app.wiring.app import App, open_app, poll_timing, settings_for
+from tray_app.wiring.tray import build_poller, tray_view
 
 from ..conftest import write_login
 from ..fakes import FakeClock

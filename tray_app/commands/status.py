@@ -12,8 +12,7 @@ from tray_app.core.models import CodeReport, Status
 from tray_app.core.report import render_console_text, render_text, status_document
 from tray_app.core.web_report import WebReport, web_lines, web_report_json
 from tray_app.environment import Environment
-from tray_app.poller import PollTiming, Sources
-from tray_app.wiring.app import App
+from tray_app.wiring.app import App, poll_timing, sources_of
 
 _STATUS_EXIT = {
     Status.OK: ExitCode.OK,
@@ -27,8 +26,8 @@ _STATUS_EXIT = {
 
 
 def run(app: App, env: Environment, clock: Clock, *, as_json: bool, offline: bool) -> ExitCode:
-    stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
-    sources = Sources(app.monitor, app.console, app.web)
+    stale_after = poll_timing(app).stale_after
+    sources = sources_of(app)
     reports = sources.stored(stale_after) if offline else sources.ask_all()
     report, console, web = reports.code, reports.console, reports.web
     now = clock.now()

@@ -5,15 +5,14 @@ from __future__ import annotations
 from tray_app.clock import Clock
 from tray_app.environment import Environment
 from tray_app.instance import AlreadyRunning, InstanceLock
-from tray_app.poller import PollTiming, Sources
 from tray_app.watch import WatchState, run_watch
-from tray_app.wiring.app import App
+from tray_app.wiring.app import App, poll_timing, sources_of
 
 
 def run(app: App, env: Environment, clock: Clock) -> int:
-    stale_after = PollTiming(interval=float(app.settings.code_poll_seconds)).stale_after
+    stale_after = poll_timing(app).stale_after
 
-    sources = Sources(app.monitor, app.console, app.web)
+    sources = sources_of(app)
 
     def load() -> WatchState:
         reports = sources.stored(stale_after)

@@ -31,6 +31,11 @@ def asks_for_pause(exc: UsageError) -> bool:
     return isinstance(exc, RateLimited) or (isinstance(exc, ServerError) and exc.retry_after is not None)
 
 
+def retry_after_of(exc: UsageError) -> float | None:
+    """The seconds the server asked us to stay away, if it said."""
+    return exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
+
+
 def status_of(exc: UsageError) -> Status:
     """The state an error puts a source in. A Cloudflare browser check is an error like any other of a
     server for Code and Console mode (their login is fine, and failures slow the polling down); only
@@ -78,8 +83,8 @@ class SharedPause:
 
     def lengthen(self, exc: UsageError, now: datetime) -> Backoff:
         """The server's Retry-After, or the next step of the doubling pause; stored and returned."""
-        retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-        backoff = next_backoff(self._store.backoffs.get(self._scope), retry_after, str(exc), now, self._rule)
+        previous = self._store.backoffs.get(self._scope)
+        backoff = next_backoff(previous, retry_after_of(exc), str(exc), now, self._rule)
         self._store.backoffs.set(self._scope, backoff)
         return backoff
 

@@ -15,8 +15,6 @@ from tray_app.clock import utc_now
 from tray_app.core.errors import (
     AuthError,
     ChallengeError,
-    RateLimited,
-    ServerError,
     UsageError,
 )
 from tray_app.core.models import CodeReport, Status
@@ -24,7 +22,7 @@ from tray_app.core.parse import reject_empty_answer
 from tray_app.core.state import Refusal, WebLast
 from tray_app.core.web_report import WebReport
 from tray_app.monitors.code import CodeMonitor
-from tray_app.monitors.policy import SharedPause, fingerprint, showing_older, status_of
+from tray_app.monitors.policy import SharedPause, fingerprint, retry_after_of, showing_older, status_of
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.store import BackoffScope, RefusalSource, Store
 
@@ -152,8 +150,7 @@ class WebMonitor:
             return self._report(status, f"the claude.ai session has expired: {advice}")
         if status is Status.RATE_LIMITED:
             # claude.ai is asked rarely: whatever the server says, at least a quarter of an hour.
-            retry_after = exc.retry_after if isinstance(exc, RateLimited | ServerError) else None
-            span = timedelta(seconds=max(retry_after or 0, CHALLENGE_PAUSE.total_seconds() / 4))
+            span = timedelta(seconds=max(retry_after_of(exc) or 0, CHALLENGE_PAUSE.total_seconds() / 4))
             until = self._pause.hold(span, str(exc), now).until
             return self._report(status, f"{exc}; next try at {until:%H:%M} UTC")
         if status is Status.OFFLINE:

@@ -20,7 +20,7 @@ from tray_app.environment import Environment
 from tray_app.monitors.code import SHARED_FRESHNESS, CodeMonitor
 from tray_app.monitors.console import ConsoleMonitor
 from tray_app.monitors.web import LastWebReport, SwitchedWeb, WebMonitor, WebSwitch, WebUsageMonitor
-from tray_app.poller import UsageSource
+from tray_app.poller import PollTiming, Sources, UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
@@ -120,6 +120,18 @@ def open_app(
             web_monitor,
             web,
         )
+
+
+def poll_timing(app: App) -> PollTiming:
+    """How often the poller asks each source, from the settings."""
+    return PollTiming(
+        interval=float(app.settings.code_poll_seconds), console_interval=app.settings.console.poll_seconds
+    )
+
+
+def sources_of(app: App) -> Sources:
+    """The sources the poller, `status` and `watch` ask."""
+    return Sources(app.monitor, app.console, app.web)
 
 
 def autostart_for(env: Environment) -> Autostart:

@@ -8,19 +8,18 @@ from pathlib import Path
 
 from tray_app.alerts import AlertCenter, NotificationSwitch
 from tray_app.app import TrayApp, TrayView
-from tray_app.autostart import Autostart
 from tray_app.clock import Clock
 from tray_app.core.reports import TickResult
 from tray_app.core.view import ViewOptions
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level
 from tray_app.environment import Environment
 from tray_app.paths import APP_NAME
-from tray_app.poller import Poller, PollTiming, Sources
+from tray_app.poller import Poller
 from tray_app.ui.delivery import NotificationQueue
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
 from tray_app.ui.notify import FallbackNotifier, build_notifier, platform_family
 from tray_app.ui.tray import Tray
-from tray_app.wiring.app import App
+from tray_app.wiring.app import App, autostart_for, poll_timing, sources_of
 
 logger = logging.getLogger(__name__)
 
@@ -30,16 +29,6 @@ NOTIFICATION_ICON_NAME_WINDOWS = "notification-icon.ico"
 _ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128)]
 # What the notification icon shows: the gauge language of the tray icon, without a number.
 _NOTIFICATION_ICON = IconSpec(None, 60.0, 30.0, Level.MEDIUM, Level.LOW, Badge.NONE, IconStyle.COLOR)
-
-
-def poll_timing(app: App) -> PollTiming:
-    return PollTiming(
-        interval=float(app.settings.code_poll_seconds), console_interval=app.settings.console.poll_seconds
-    )
-
-
-def sources_of(app: App) -> Sources:
-    return Sources(app.monitor, app.console, app.web)
 
 
 def tray_view(app: App, switch: NotificationSwitch, autostart: bool | None, clock: Clock) -> TrayView:
@@ -75,7 +64,7 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
     """Everything the tray needs, built once. icon_class replaces pystray's Icon (tests)."""
     settings, store = app.settings, app.store
     switch = NotificationSwitch(store, clock.now)
-    autostart = Autostart(env.platform, env.home)
+    autostart = autostart_for(env)
     view = tray_view(app, switch, autostart.status().enabled, clock)
     sources = sources_of(app)
     renderer = IconRenderer(ICON_SIZE_MACOS if env.platform == "darwin" else ICON_SIZE_DEFAULT)
