@@ -16,6 +16,13 @@ UTC_RESETS = (datetime(2025, 11, 13, 21, 30, tzinfo=UTC), datetime(2025, 11, 14,
 FIVE_HOUR_RESET = datetime(2025, 11, 14, 17, 0, tzinfo=UTC)
 WEEKLY_RESET = datetime(2025, 11, 10, 9, 0, tzinfo=UTC)
 SLEEP = (datetime(2025, 11, 12, 18, 0, tzinfo=UTC), datetime(2025, 11, 13, 8, 30, tzinfo=UTC))
+# (span, a silence in the history, whether it cuts the line): about three polls' worth is no gap.
+GAP_CASES = [
+    ("24h", timedelta(minutes=10), False),
+    ("24h", timedelta(minutes=45), True),
+    ("7d", timedelta(minutes=100), False),
+    ("7d", timedelta(hours=4), True),
+]
 
 
 def every(start: datetime, end: datetime, step: timedelta) -> Iterator[datetime]:

@@ -30,6 +30,7 @@ from ..chart_data import (
     CLIMB_FORECAST,
     EMPTY,
     FIVE_HOUR_RESET,
+    GAP_CASES,
     NOW,
     SLEEP,
     UTC_RESETS,
@@ -215,12 +216,7 @@ def test_a_sleeping_laptop_breaks_the_weekly_line(theme: str) -> None:
 
 @pytest.mark.parametrize(
     ("span", "hole", "broken"),
-    [
-        ("24h", timedelta(minutes=10), False),
-        ("24h", timedelta(minutes=45), True),
-        ("7d", timedelta(minutes=100), False),
-        ("7d", timedelta(hours=4), True),
-    ],
+    GAP_CASES,
 )
 def test_only_a_silence_longer_than_about_three_polls_breaks_the_line(
     span: str, hole: timedelta, broken: bool

@@ -36,6 +36,7 @@ from ..chart_data import (
     CLIMB_FORECAST,
     EMPTY,
     FIVE_HOUR_RESET,
+    GAP_CASES,
     NOW,
     SLEEP,
     UTC_RESETS,
@@ -177,12 +178,7 @@ def test_the_history_is_cut_at_window_resets_and_at_the_sleeping_laptop() -> Non
 
 @pytest.mark.parametrize(
     ("span", "hole", "broken"),
-    [
-        ("24h", timedelta(minutes=10), False),
-        ("24h", timedelta(minutes=45), True),
-        ("7d", timedelta(minutes=100), False),
-        ("7d", timedelta(hours=4), True),
-    ],
+    GAP_CASES,
 )
 def test_only_a_silence_longer_than_about_three_polls_cuts_the_history(
     span: str, hole: timedelta, broken: bool
