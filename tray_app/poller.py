@@ -13,7 +13,7 @@ from typing import Protocol
 
 from tray_app.clock import SYSTEM_CLOCK, Clock
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import CodeReport, Status
+from tray_app.core.models import CodeReport, Source, Status
 from tray_app.core.reports import Reports, TickResult
 from tray_app.core.rules import Alert
 from tray_app.core.viewmodel import ViewModel
@@ -38,6 +38,10 @@ class PollTiming:
     suspend_jump: float = 60.0  # wall clock ahead of the monotonic clock by this much: we slept
     console_interval: float = 120.0  # Console mode: the cost report, which is polite at once a minute
     web_interval: float = 300.0  # claude.ai sits behind Cloudflare: ask rarely
+    # While Claude Code's own readings of the 5-hour and weekly windows are fresher than one interval,
+    # the endpoint is asked only for what they lack (model-scoped windows, extra usage), this often.
+    fed_interval: float = 600.0
+    follow: float = 1.0  # how often the database is checked for new readings between polls
 
     @property
     def stale_after(self) -> timedelta:
@@ -46,6 +50,10 @@ class PollTiming:
         Anything shorter would grey a perfectly healthy tray while usage stands still.
         """
         return timedelta(seconds=max(self.interval, self.idle_interval) + 2 * self.interval)
+
+
+# Statuses in which the figures shown are old ones: new readings change the view but step no alerts.
+_FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
 
 
 def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
@@ -60,6 +68,22 @@ class UsageSource(Protocol):
     def stored_report(self, stale_after: timedelta) -> CodeReport: ...
 
     def backoff_until(self) -> datetime | None: ...
+
+    def restated(self, previous: CodeReport) -> CodeReport:
+        """previous again with the readings stored since (Claude Code's feed), without a request."""
+        ...
+
+
+class Feed(Protocol):
+    """Claude Code's readings, written by the statusline process (tray_app.monitors.feed)."""
+
+    def changed(self) -> bool:
+        """Whether the database changed since last asked (cheap: asked every `follow` seconds)."""
+        ...
+
+    def fresh(self, within: timedelta) -> bool:
+        """Whether the 5-hour and weekly readings were both heard within the last `within`."""
+        ...
 
 
 class ConsoleSource(Protocol):
@@ -127,8 +151,13 @@ class Poller:
         *,
         alerts: AlertRules | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        feed: Feed | None = None,
     ) -> None:
         self._sources = sources
+        self._feed = feed
+        self._feed_news = False  # the sleep saw new readings; the next tick shows them
+        self._paced_by_feed = False  # the next poll waits fed_interval because the feed is fresh
+        self._unpaced_poll = 0.0  # when it would be due without the feed
         self._present = present
         self._publish = publish
         self._alerts = alerts
@@ -197,8 +226,15 @@ class Poller:
         slept = self._slept(now)
         code, console, web = self._sources.code, self._sources.console, self._sources.web
         alerts: list[Alert] = []
+        news = self._take_feed_news()
+        if self._paced_by_feed and not self._feed_fresh():
+            # The Claude Code session went quiet: back to the pace the endpoint alone would get.
+            self._paced_by_feed = False
+            self._next_poll = min(self._next_poll, self._unpaced_poll)
         if code is not None and (forced or slept or now >= self._next_poll):
             alerts += self._poll(code, forced, now)
+        elif code is not None and news:
+            alerts += self._follow(code)
         if console is not None and (forced or slept or now >= self._next_console):
             alerts += self._refresh_console(console, now)
         if web is not None and (forced or slept or now >= self._next_web):
@@ -216,6 +252,48 @@ class Poller:
             if source is not None:
                 due.append(at - self._clock.monotonic())
         return max(0.0, min(due))
+
+    def _take_feed_news(self) -> bool:
+        news, self._feed_news = self._feed_news, False
+        return self._feed_changed() or news
+
+    def _feed_changed(self) -> bool:
+        if self._feed is None:
+            return False
+        try:
+            return self._feed.changed()
+        except Exception:
+            logger.exception("checking for Claude Code's readings failed")
+            return False
+
+    def _feed_fresh(self) -> bool:
+        if self._feed is None:
+            return False
+        try:
+            return self._feed.fresh(timedelta(seconds=self._timing.interval))
+        except Exception:
+            logger.exception("checking for Claude Code's readings failed")
+            return False
+
+    def _follow(self, monitor: UsageSource) -> Sequence[Alert]:
+        """Show new readings from Claude Code's status line at once, and step the alerts with them."""
+        previous = self._reports.code
+        if previous is None:
+            return ()  # the first poll has not answered yet; its report will include them
+        try:
+            report = monitor.restated(previous)
+        except Exception:
+            logger.exception("showing Claude Code's readings failed")
+            return ()
+        self._reports = replace(self._reports, code=report)
+        if self._alerts is None or report.status in _FAILING:
+            return ()
+        if report.status is not Status.OK:
+            # Rate limited or stale endpoint: Claude Code's own figures are fresh all the same, and are
+            # what the threshold alerts should see (the endpoint's older ones were seen already).
+            fed = tuple(item for item in report.windows if item.source is Source.CLAUDE_CODE)
+            report = replace(report, status=Status.OK, message=None, windows=fed, extra_usage=None)
+        return self._alerts.process(report)
 
     def _run_command(self, command: Callable[[], None]) -> None:
         try:
@@ -305,21 +383,41 @@ class Poller:
         else:
             self._unchanged = 0
         # Unchanged figures mean Claude is not being used right now: ask less often, up to 15 min.
-        # Not built yet (issue 14 item 1): while Claude Code's own readings of the 5-hour and weekly windows
-        # are fresher than one interval, the endpoint is to be asked only for what they lack, at most every
-        # 10 minutes. That pace belongs here (what to ask for, in CodeMonitor.poll), once those readings are
-        # stored and reach the poller.
         # (The exponent is capped, as above, so that weeks of standing still cannot overflow a float.)
         slower = 2.0 ** min(self._unchanged // timing.unchanged_before_slowing, 16)
-        return min(timing.idle_interval, timing.interval * slower)
+        delay = min(timing.idle_interval, timing.interval * slower)
+        # While Claude Code tells us the 5-hour and weekly figures, the endpoint is needed only for what
+        # its status line lacks (model-scoped windows, extra usage, the account), and those move slowly.
+        self._paced_by_feed = self._feed_fresh() and delay < timing.fed_interval
+        self._unpaced_poll = self._clock.monotonic() + delay
+        return timing.fed_interval if self._paced_by_feed else delay
 
     def run(self) -> None:
         """The thread's body: tick, then sleep until due or woken."""
         while not self._stopped.is_set():
             # Cleared before the tick, so a wake-up that arrives during it is not lost.
             self._wake.clear()
-            delay = self.tick()
+            self._sleep(self.tick())
+
+    def _sleep(self, delay: float) -> None:
+        """Until the next step is due or someone wakes us; with a feed, also until new readings arrive.
+
+        The database is asked every `follow` seconds (PRAGMA data_version: no file read when nothing
+        changed), so the icon follows Claude Code within that and the idle thread wakes once a second.
+        """
+        if self._feed is None:
             self._clock.wait(self._wake, delay)
+            return
+        end = self._clock.monotonic() + delay
+        while not self._stopped.is_set():
+            left = end - self._clock.monotonic()
+            if left <= 0 or self._clock.wait(self._wake, min(left, self._timing.follow)):
+                return
+            if self._feed_changed():
+                self._feed_news = True
+                return
+            if self._paced_by_feed and not self._feed_fresh():
+                return  # the next tick brings the poll forward
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.run, name="poller", daemon=True)

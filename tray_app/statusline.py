@@ -13,11 +13,13 @@ from typing import TextIO
 
 from tray_app.clock import Clock
 from tray_app.core.errors import ConfigError
-from tray_app.core.models import FIVE_HOUR, CodeReport, Status
+from tray_app.core.models import FIVE_HOUR, CodeReport, Status, UsageWindow
+from tray_app.core.readings import parse_rate_limits
 from tray_app.core.report import build_code_report
 from tray_app.core.statusline import check_template, render_statusline, statusline_fields
 from tray_app.environment import Environment
 from tray_app.store import Store
+from tray_app.store.readings import record_fed
 from tray_app.wiring.statusline import open_history
 
 
@@ -33,24 +35,22 @@ def _read_stdin(stdin: TextIO) -> bytes:
         return b""
 
 
-def _claude_code_percent(data: bytes) -> float | None:
-    """Claude Code pipes a JSON document to status-line commands; newer versions carry the 5-hour figure."""
+def _fed_windows(data: bytes, now: datetime) -> tuple[UsageWindow, ...]:
+    """The limit windows in the JSON Claude Code pipes to status-line commands (none is not an error)."""
     try:
         document = json.loads(data or b"null")
-    except ValueError:
-        return None
-    limits = document.get("rate_limits") if isinstance(document, dict) else None
-    five = limits.get("five_hour") if isinstance(limits, dict) else None
-    value = five.get("used_percentage") if isinstance(five, dict) else None
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    except (ValueError, RecursionError):
+        return ()
+    return parse_rate_limits(document, now)
 
 
 def _report(store: Store, now: datetime) -> CodeReport | None:
-    stored = store.last_code_usage()
-    if stored is None:
+    stored, fed = store.last_code_usage(), store.readings.fed()
+    if stored is None and not fed:
         return None
-    histories = {FIVE_HOUR: store.window_history(FIVE_HOUR, stored[0] - timedelta(hours=24))}
-    return build_code_report(Status.OK, None, None, stored, histories)
+    since = (stored[0] if stored else now) - timedelta(hours=24)
+    histories = {FIVE_HOUR: store.window_history(FIVE_HOUR, since)}
+    return build_code_report(Status.OK, None, None, stored, histories, fed=fed, now=now)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +90,11 @@ def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:
         print(f"claude-usage-tray: {exc}", file=env.stderr)
         return 2
     data = _read_stdin(env.stdin)
-    # Issue 14 item 1 records data's rate_limits here, before either line is drawn.
+    now = clock.now()
+    fed = _fed_windows(data, now)
+    # Before either line is drawn, so ours shows them and the tray follows at once. Never waits more
+    # than FEED_WAIT_MS on a busy file and never raises: the line is printed whatever happens here.
+    record_fed(env.paths.database, fed, now)
     if args.then is not None:
         from tray_app.statusline_then import run_then
 
@@ -100,7 +104,7 @@ def main(argv: Sequence[str], env: Environment, clock: Clock) -> int:
             _pass_through(env.stderr, finished.stderr)
             return finished.code
         # Cut off: our own line below stands in for theirs for this render.
-    print(_own_line(args.template, env, clock, data), file=env.stdout)
+    print(_own_line(args.template, env, now, fed), file=env.stdout)
     return 0
 
 
@@ -115,8 +119,7 @@ def _pass_through(stream: TextIO, data: bytes) -> None:
         stream.write(data.decode("utf-8", "replace"))
 
 
-def _own_line(template: str | None, env: Environment, clock: Clock, data: bytes) -> str:
-    now = clock.now()
+def _own_line(template: str | None, env: Environment, now: datetime, fed: tuple[UsageWindow, ...]) -> str:
     report, mtd = None, None
     with open_history(env) as store:
         if store is not None:
@@ -124,5 +127,6 @@ def _own_line(template: str | None, env: Environment, clock: Clock, data: bytes)
             month = f"{now:%Y-%m}"
             rows = [row for row in store.console_rows(now - timedelta(days=1)) if row[1] == month]
             mtd = rows[-1][2] if rows else None
-    fields = statusline_fields(report, mtd, "USD", now, _claude_code_percent(data))
+    five_hour = next((window.utilization for window in fed if window.id == FIVE_HOUR), None)
+    fields = statusline_fields(report, mtd, "USD", now, five_hour)
     return render_statusline(fields, template)

@@ -29,6 +29,7 @@ from tray_app.core.report import (
     pace_phrase,
     reset_phrase,
     sentence,
+    source_phrase,
 )
 from tray_app.core.view import NOT_SET_UP, ViewOptions, level_for
 from tray_app.core.viewmodel import Level
@@ -174,7 +175,7 @@ def _window_gauge(item: WindowReport, now: datetime, tz: tzinfo) -> _Gauge:
         percent=window.utilization,
         projected=fc.projected_at_reset,
         tail=reset_phrase(window.resets_at, now, tz, window.utilization),
-        pace=sentence(pace_phrase(item, tz)),
+        pace=f"{sentence(pace_phrase(item, tz))} · {source_phrase(item, now)}",
         alarm=fc.limit_at is not None or (fc.projected_at_reset or 0.0) > 100,
     )
 

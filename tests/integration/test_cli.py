@@ -65,8 +65,12 @@ def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
         "rate_per_hour",
         "projected_at_reset",
         "limit_at",
+        "source",
+        "observed_at",
     }
     assert (five["id"], five["utilization"], five["rate_per_hour"]) == ("five_hour", 10.0, None)
+    # Polled just now from the endpoint: the source and the time it was heard, as the document's time.
+    assert (five["source"], five["observed_at"]) == ("anthropic", code["updated_at"])
     assert code["extra_usage"] == {
         "enabled": False,
         "used": 0.0,

@@ -117,8 +117,10 @@ def test_statusline_empty_and_console_only(cli: CliEnv, tmp_path: Path) -> None:
 
 def test_statusline_uses_claude_codes_own_figure_when_nothing_is_stored(cli: CliEnv) -> None:
     payload = json.dumps({"model": {"id": "x"}, "rate_limits": {"five_hour": {"used_percentage": 37.4}}})
-    assert statusline(cli, stdin=payload).stdout == "5h 37%\n"
     assert statusline(cli, stdin="not json").stdout == "Claude usage: no data yet\n"
+    assert statusline(cli, stdin=payload).stdout == "5h 37%\n"
+    # Recorded: a later render without figures (a malformed one) shows what Claude Code last told us.
+    assert statusline(cli, stdin="not json").stdout == "5h 37%\n"
 
 
 def test_statusline_template(cli: CliEnv) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tray_app.core.models import Account, CodeReport, Forecast, Status, UsageWindow, WindowReport
+from tray_app.core.models import Account, CodeReport, Forecast, Source, Status, UsageWindow, WindowReport
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
 from tray_app.core.viewmodel import Action
@@ -32,8 +32,13 @@ def sample_report() -> CodeReport:
         Account("jane@example.com", "Max 5x", None),
         NOW - timedelta(seconds=20),
         (
-            WindowReport(five, Forecast(22.0, 112.0, datetime(2026, 8, 4, 15, 5, tzinfo=UTC))),
-            WindowReport(week, Forecast(0.4, 62.0, None)),
+            WindowReport(
+                five,
+                Forecast(22.0, 112.0, datetime(2026, 8, 4, 15, 5, tzinfo=UTC)),
+                Source.CLAUDE_CODE,
+                NOW - timedelta(seconds=20),
+            ),
+            WindowReport(week, Forecast(0.4, 62.0, None), Source.ANTHROPIC, NOW - timedelta(minutes=3)),
         ),
         None,
     )
@@ -54,7 +59,8 @@ def test_menu_renders_as_text() -> None:
             "(5-hour: 62 % used)",
             "(    Resets in 2 h 14 m (at 16:20))",
             "(    22.0 %/h · projected 112 % at reset · limit at 15:05)",
-            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h))",
+            "(    From Claude Code, 20 s ago)",
+            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · from Anthropic, 3 min ago)",
             "---",
             "*Refresh now",
             "Open usage page",

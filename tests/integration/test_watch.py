@@ -28,6 +28,7 @@ from tray_app.core.models import (
     CodeReport,
     ExtraUsage,
     Forecast,
+    Source,
     Status,
     UsageWindow,
     WindowReport,
@@ -57,11 +58,21 @@ def _code(status: Status = Status.OK, message: str | None = None, *, extra: bool
     five = WindowReport(
         _window("five_hour", "5-hour", 62.0, timedelta(hours=2, minutes=14)),
         Forecast(22.0, 118.0, NOW + timedelta(hours=1, minutes=43)),
+        Source.CLAUDE_CODE,
+        NOW - timedelta(seconds=20),
     )
     week = WindowReport(
-        _window("seven_day", "Weekly", 41.0, timedelta(days=3, hours=4)), Forecast(0.4, 70.0, None)
+        _window("seven_day", "Weekly", 41.0, timedelta(days=3, hours=4)),
+        Forecast(0.4, 70.0, None),
+        Source.ANTHROPIC,
+        NOW - timedelta(minutes=3),
     )
-    opus = WindowReport(_window("seven_day_opus", "Weekly · Opus", 0.4, None), Forecast(None, None, None))
+    opus = WindowReport(
+        _window("seven_day_opus", "Weekly · Opus", 0.4, None),
+        Forecast(None, None, None),
+        Source.ANTHROPIC,
+        NOW - timedelta(minutes=3),
+    )
     return CodeReport(
         status,
         message,
@@ -124,8 +135,9 @@ MUST_SHOW = {
         "Updated 20 s ago",
         "62 %",
         "resets in 2 h 14 m (at 16:16)",
-        "22.0 %/h · projected 118 % at reset · limit at 15:45",
+        "22.0 %/h · projected 118 % at reset · limit at 15:45 · from Claude Code, 20 s ago",
         "resets Mon 18:02 (in 3 d 4 h)",
+        "0.4 %/h · projected 70 % at reset · from Anthropic, 3 min ago",
         "€12.00 of €40.00 this month",
     ],
     "console": [

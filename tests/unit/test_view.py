@@ -12,6 +12,7 @@ from tray_app.core.models import (
     CodeReport,
     ExtraUsage,
     Forecast,
+    Source,
     Status,
     UsageWindow,
     WindowReport,
@@ -29,13 +30,15 @@ NO_FORECAST = Forecast(None, None, None)
 
 
 def five(utilization: float, forecast: Forecast = NO_FORECAST) -> WindowReport:
-    return WindowReport(UsageWindow("five_hour", "5-hour", utilization, FIVE_RESET), forecast)
+    """Told by Claude Code's status line 20 s ago."""
+    window = UsageWindow("five_hour", "5-hour", utilization, FIVE_RESET)
+    return WindowReport(window, forecast, Source.CLAUDE_CODE, NOW - timedelta(seconds=20))
 
 
 def weekly(utilization: float = 41.0) -> WindowReport:
-    return WindowReport(
-        UsageWindow("seven_day", "Weekly", utilization, WEEK_RESET), Forecast(0.4, 62.0, None)
-    )
+    """From our own poll of the endpoint, 3 minutes ago."""
+    window = UsageWindow("seven_day", "Weekly", utilization, WEEK_RESET)
+    return WindowReport(window, Forecast(0.4, 62.0, None), Source.ANTHROPIC, NOW - timedelta(minutes=3))
 
 
 def report(
@@ -70,7 +73,8 @@ def test_fresh_climbing() -> None:
         "5-hour: 44 % used",
         "    Resets in 2 h 14 m (at 16:20)",
         "    11.2 %/h · projected 82 % at reset",
-        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h)",
+        "    From Claude Code, 20 s ago",
+        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · from Anthropic, 3 min ago",
         "Extra usage: $12.34 of $40.00 this month",
     ]
     assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
@@ -144,7 +148,10 @@ def test_model_scoped_windows_and_pace_over() -> None:
         UsageWindow("seven_day_fable", "Weekly · Fable", 80.0, WEEK_RESET), Forecast(1.0, 133.0, None)
     )
     rows = [row.text for row in view(report(five(10.0), weekly(), fable)).menu]
-    assert "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · projected 133 %" in rows
+    # A figure whose time of hearing is not known says only where it came from.
+    assert (
+        "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · projected 133 % · from Anthropic" in rows
+    )
 
 
 def test_actions_and_notification_toggle() -> None:

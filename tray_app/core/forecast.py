@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from tray_app.core.models import Forecast, Snapshot, UsageWindow
+from tray_app.core.readings import SAME_PERIOD_TOLERANCE as SAME_PERIOD_TOLERANCE  # the chart's too
 
 # Shortest first: the recent pace is what the user is doing now; longer spans only when the
 # recent one has too few points (just started, or the machine slept through it).
@@ -20,22 +21,35 @@ LOOKBACKS: tuple[timedelta | None, ...] = (
 )
 MIN_POINTS = 3
 MIN_SPAN = timedelta(minutes=10)
-# resets_at wobbles by fractions of a second between polls; a new period moves it by hours.
-SAME_PERIOD_TOLERANCE = timedelta(minutes=10)
 # Theil-Sen is quadratic in the number of points; an even subsample keeps a poll cheap.
 MAX_POINTS = 60
 
 
 def current_period(history: Sequence[Snapshot], resets_at: datetime | None) -> list[Snapshot]:
-    """The snapshots that belong to the period ending at resets_at, oldest first."""
+    """The snapshots that belong to the period ending at resets_at, oldest first.
+
+    Usage within a period only rises, so a point below an earlier one is older news heard late (an idle
+    Claude Code session re-sending its last figure, or the endpoint behind the status-line feed): it
+    counts as the highest figure seen so far, not as a drop.
+    """
     if resets_at is None:
         return []
-    points = [
-        s
-        for s in history
-        if s.resets_at is not None and abs(s.resets_at - resets_at) <= SAME_PERIOD_TOLERANCE
-    ]
-    return sorted(points, key=lambda s: s.at)
+    points = sorted(
+        (
+            s
+            for s in history
+            if s.resets_at is not None and abs(s.resets_at - resets_at) <= SAME_PERIOD_TOLERANCE
+        ),
+        key=lambda s: s.at,
+    )
+    highest = float("-inf")
+    rising = []
+    for point in points:
+        if point.utilization < highest:
+            point = Snapshot(point.at, highest, point.resets_at)
+        highest = max(highest, point.utilization)
+        rising.append(point)
+    return rising
 
 
 def _thin(points: Sequence[Snapshot]) -> Sequence[Snapshot]:

@@ -100,10 +100,26 @@ class Status(StrEnum):
     BLOCKED = "blocked"  # claude.ai's Cloudflare browser check: not a logout, just not for scripts
 
 
+class Source(StrEnum):
+    """Where a window's figure came from; the values are the stable names in `status --json`."""
+
+    CLAUDE_CODE = "claude_code"  # the status-line feed (core.readings)
+    ANTHROPIC = "anthropic"  # our own poll of the usage endpoint
+    CLAUDE_AI = "claude_ai"  # the claude.ai session standing in for the endpoint
+
+    @property
+    def display(self) -> str:
+        return {"claude_code": "Claude Code", "anthropic": "Anthropic", "claude_ai": "claude.ai"}[self.value]
+
+
 @dataclass(frozen=True)
 class WindowReport:
+    """A window with its forecast, and where and when its figure was heard (None: not known)."""
+
     window: UsageWindow
     forecast: Forecast
+    source: Source = Source.ANTHROPIC
+    observed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,12 @@ from tray_app.core.models import (
     CodeUsage,
     ExtraUsage,
     Snapshot,
+    Source,
     Status,
     WindowReport,
 )
 from tray_app.core.money import format_money as format_money  # re-exported: status, tray and rules
+from tray_app.core.readings import Reading, merge
 from tray_app.core.timeparse import iso_utc
 
 if TYPE_CHECKING:  # only annotations: the statusline must not pay for importing Console mode
@@ -34,16 +36,35 @@ def build_code_report(
     stored: tuple[datetime, CodeUsage] | None,
     histories: Mapping[str, Sequence[Snapshot]],
     min_span: timedelta = MIN_SPAN,
+    *,
+    fed: Sequence[Reading] = (),
+    now: datetime | None = None,
+    source: Source = Source.ANTHROPIC,
 ) -> CodeReport:
-    """Attach a forecast to every window of the stored figures (empty when nothing is stored)."""
-    if stored is None:
-        return CodeReport(status, message, account, None, (), None)
-    fetched_at, usage = stored
+    """Attach a forecast to every window of the stored figures (empty when nothing is stored).
+
+    fed: Claude Code's readings, shown instead of a stored figure when they are news (core.readings);
+    now drops those of a period already over. source: where the stored figures came from.
+    """
+    polled = () if stored is None else tuple(Reading(w, stored[0], source) for w in stored[1].windows)
+    readings = merge(polled, fed, now)
+    if not readings:
+        return CodeReport(status, message, account, None if stored is None else stored[0], (), _extra(stored))
     windows = tuple(
-        WindowReport(window, forecast(window, histories.get(window.id, ()), fetched_at, min_span))
-        for window in usage.windows
+        WindowReport(
+            r.window,
+            forecast(r.window, histories.get(r.window.id, ()), r.observed_at, min_span),
+            r.source,
+            r.observed_at,
+        )
+        for r in readings
     )
-    return CodeReport(status, message, account, fetched_at, windows, usage.extra_usage)
+    updated_at = max(r.observed_at for r in readings)
+    return CodeReport(status, message, account, updated_at, windows, _extra(stored))
+
+
+def _extra(stored: tuple[datetime, CodeUsage] | None) -> ExtraUsage | None:
+    return None if stored is None else stored[1].extra_usage
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -88,6 +109,8 @@ def code_report_json(report: CodeReport) -> dict[str, Any]:
                 "rate_per_hour": _rounded(item.forecast.rate_per_hour),
                 "projected_at_reset": _rounded(item.forecast.projected_at_reset, 1),
                 "limit_at": _iso(item.forecast.limit_at),
+                "source": item.source.value,
+                "observed_at": _iso(item.observed_at),
             }
             for item in report.windows
         ],
@@ -278,6 +301,13 @@ def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
     return " · ".join(parts)
 
 
+def source_phrase(item: WindowReport, now: datetime) -> str:
+    """'from Claude Code, 20 s ago': where a window's figure came from and when it was heard."""
+    if item.observed_at is None:
+        return f"from {item.source.display}"
+    return f"from {item.source.display}, {format_age(now - item.observed_at)}"
+
+
 def status_line(report: CodeReport, now: datetime) -> str:
     """'Updated 20 s ago', or the problem in plain words."""
     if report.status is Status.OK and report.updated_at is not None:
@@ -308,6 +338,7 @@ def render_text(report: CodeReport, now: datetime, tz: tzinfo) -> str:
         reset = reset_phrase(window.resets_at, now, tz, window.utilization)
         lines.append(f"{window.label:<{width}}  {percent:>6}  {reset}")
         lines.append(f"{'':<{width}}  {'':>6}  {pace_phrase(item, tz)}")
+        lines.append(f"{'':<{width}}  {'':>6}  {sentence(source_phrase(item, now))}")
     if report.extra_usage is not None:
         lines.append(f"{'Extra usage':<{width}}  {'':>6}  {extra_usage_phrase(report.extra_usage)}")
     if not report.windows and report.extra_usage is None:

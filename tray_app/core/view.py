@@ -18,6 +18,7 @@ from tray_app.core.report import (
     pace_phrase,
     reset_phrase,
     sentence,
+    source_phrase,
     status_line,
 )
 from tray_app.core.reports import Reports
@@ -147,12 +148,13 @@ def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]
             MenuRow(used),
             MenuRow(f"    {sentence(reset_phrase(window.resets_at, now, tz, window.utilization))}"),
             MenuRow(f"    {sentence(pace_phrase(item, tz))}"),
+            MenuRow(f"    {sentence(source_phrase(item, now))}"),
         ]
     row = f"{used} · {reset_phrase(window.resets_at, now, tz, window.utilization)}"
     projected = item.forecast.projected_at_reset
     if projected is not None and projected > 100:
         row += f" · projected {projected:.0f} %"
-    return [MenuRow(row)]
+    return [MenuRow(f"{row} · {source_phrase(item, now)}")]
 
 
 def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> MenuRow:

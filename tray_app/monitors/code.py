@@ -4,7 +4,7 @@ report). Errors become states."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tray_app.clock import utc_now
@@ -16,7 +16,7 @@ from tray_app.core.errors import (
     UsageError,
 )
 from tray_app.core.forecast import MIN_SPAN
-from tray_app.core.models import Account, CodeReport, CodeUsage, Status
+from tray_app.core.models import Account, CodeReport, CodeUsage, Snapshot, Source, Status
 from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.state import Refusal
@@ -70,7 +70,7 @@ class CodeMonitor:
         self._local_tz = local_tz  # read at each pause: a laptop travels
         self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
 
-    def stored_report(self, stale_after: timedelta) -> CodeReport:
+    def stored_report(self, stale_after: timedelta, source: Source = Source.ANTHROPIC) -> CodeReport:
         """The last stored figures without any network: `status --offline`, and the tray at start-up."""
         now = self._clock()
         stored = self._store.last_code_usage()
@@ -78,7 +78,7 @@ class CodeMonitor:
             return self._report(Status.STALE, "no figures stored yet: run `claude-usage-tray status`", None)
         age = now - stored[0]
         status = Status.OK if age <= stale_after else Status.STALE
-        return self._report(status, f"stored figures from {format_age(age)}", stored)
+        return self._report(status, f"stored figures from {format_age(age)}", stored, source)
 
     def backoff_until(self) -> datetime | None:
         """When the shared back-off ends, if one is in force."""
@@ -226,24 +226,47 @@ class CodeMonitor:
         return self._store.last_code_usage()
 
     def report_from(
-        self, status: Status, message: str | None, stored: tuple[datetime, CodeUsage] | None
+        self,
+        status: Status,
+        message: str | None,
+        stored: tuple[datetime, CodeUsage] | None,
+        source: Source = Source.ANTHROPIC,
     ) -> CodeReport:
         """A report of given figures with their stored history's forecasts (the claude.ai fallback)."""
-        return self._report(status, message, stored)
+        return self._report(status, message, stored, source)
+
+    def restated(self, previous: CodeReport, source: Source = Source.ANTHROPIC) -> CodeReport:
+        """previous (the last poll's outcome) again with the readings stored since: new figures from
+        Claude Code's status line reach the tray without a request."""
+        return self._report(previous.status, previous.message, self._store.last_code_usage(), source)
 
     def _report(
-        self, status: Status, message: str | None, stored: tuple[datetime, CodeUsage] | None
+        self,
+        status: Status,
+        message: str | None,
+        stored: tuple[datetime, CodeUsage] | None,
+        source: Source = Source.ANTHROPIC,
     ) -> CodeReport:
         known = self._store.account()
         account = None if known is None else known[1]
-        if stored is None:
-            return build_code_report(status, message, account, None, {}, self._min_span)
+        fed = self._store.readings.fed()
+        now = self._clock()
+
+        def build(histories: Mapping[str, Sequence[Snapshot]]) -> CodeReport:
+            return build_code_report(
+                status, message, account, stored, histories, self._min_span, fed=fed, now=now, source=source
+            )
+
+        report = build({})
+        if not report.windows:
+            return report
         # Six hours of history are enough for almost every forecast; the rare window with too little
         # recent data gets its whole period read in a second pass, so a normal poll stays cheap. The
         # store keeps those hours in memory between polls and reads only the rows written since.
-        ids = [w.id for w in stored[1].windows]
-        recent = self._store.recent_window_histories(ids, stored[0] - RECENT_HISTORY)
-        report = build_code_report(status, message, account, stored, recent, self._min_span)
+        newest = report.updated_at or now
+        ids = [item.window.id for item in report.windows]
+        recent = self._store.recent_window_histories(ids, newest - RECENT_HISTORY)
+        report = build(recent)
         thin = [
             item.window.id
             for item in report.windows
@@ -251,5 +274,5 @@ class CodeMonitor:
         ]
         if not thin:
             return report
-        full = {**recent, **{wid: self._store.window_history(wid, stored[0] - HISTORY_SPAN) for wid in thin}}
-        return build_code_report(status, message, account, stored, full, self._min_span)
+        full = {**recent, **{wid: self._store.window_history(wid, newest - HISTORY_SPAN) for wid in thin}}
+        return build(full)

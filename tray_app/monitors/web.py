@@ -17,7 +17,7 @@ from tray_app.core.errors import (
     ChallengeError,
     UsageError,
 )
-from tray_app.core.models import CodeReport, Status
+from tray_app.core.models import CodeReport, Source, Status
 from tray_app.core.parse import reject_empty_answer
 from tray_app.core.state import Refusal, WebLast
 from tray_app.core.web_report import WebReport
@@ -197,10 +197,13 @@ class WebUsageMonitor:
         report = self._web.refresh()
         stored = self._code.stored_usage()
         message = None if report.status is Status.OK else report.message
-        return self._code.report_from(report.status, message, stored)
+        return self._code.report_from(report.status, message, stored, Source.CLAUDE_AI)
 
     def stored_report(self, stale_after: timedelta) -> CodeReport:
-        return self._code.stored_report(stale_after)
+        return self._code.stored_report(stale_after, Source.CLAUDE_AI)
+
+    def restated(self, previous: CodeReport) -> CodeReport:
+        return self._code.restated(previous, Source.CLAUDE_AI)
 
     def backoff_until(self) -> datetime | None:
         return self._web.backoff_until()

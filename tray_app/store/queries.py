@@ -21,6 +21,7 @@ from tray_app.store import files
 from tray_app.store.buffer import upsert_kv
 from tray_app.store.database import Database
 from tray_app.store.history import RecentHistory, snapshots
+from tray_app.store.readings import Readings
 from tray_app.store.schema import LEGACY_FIVE_HOUR, SCHEMA_VERSION
 from tray_app.store.state import (
     AlertState,
@@ -49,7 +50,7 @@ class Store:
     openable at all) never stops the program: new figures wait in memory, reads include them, `problem`
     says what is wrong in one line, and they are written as soon as the file takes them again.
     The small shared values are reached through typed accessors: backoffs, refusals, alert_state,
-    switches, code_cache, web_cache and console_cache.
+    switches, code_cache, web_cache and console_cache; Claude Code's readings through readings.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class Store:
         self.code_cache = CodeCache(self._db)
         self.web_cache = WebCache(self._db)
         self.console_cache = ConsoleCache(self._db)
+        self.readings = Readings(self._db)
         self._recent = RecentHistory()
 
     @classmethod
@@ -94,16 +96,17 @@ class Store:
         return cls(connection, path, retention_days)
 
     @classmethod
-    def open_readonly(cls, path: Path) -> Store | None:
+    def open_readonly(cls, path: Path, busy_timeout_ms: int = files.BUSY_TIMEOUT_MS) -> Store | None:
         """A fast read-only view for the statusline: no checks, no migration, nothing created.
 
         None when there is no database yet, or it has not been brought to this program's schema.
+        busy_timeout_ms: how long a read waits for a file another program holds locked.
         """
         if not path.exists():
             return None
         try:
             connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-            connection.execute(f"PRAGMA busy_timeout = {files.BUSY_TIMEOUT_MS}")
+            connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             (version,) = connection.execute("PRAGMA user_version").fetchone()
         except sqlite3.Error:
             return None

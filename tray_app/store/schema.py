@@ -50,6 +50,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS console_snapshots_at ON console_snapshots (at)",
     ),
+    (
+        # The latest figure of each window as a source other than our own poll told it (Claude Code's
+        # status-line feed): one row per source and window, replaced only by news (core.readings).
+        """CREATE TABLE IF NOT EXISTS readings (
+            source TEXT NOT NULL,
+            window_id TEXT NOT NULL,
+            label TEXT NOT NULL,
+            utilization REAL NOT NULL,
+            resets_at INTEGER,
+            observed_at INTEGER NOT NULL,
+            PRIMARY KEY (source, window_id)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

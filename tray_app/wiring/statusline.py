@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from tray_app.environment import Environment
 from tray_app.store import Store
+from tray_app.store.readings import FEED_WAIT_MS
 
 
 @contextlib.contextmanager
@@ -18,7 +19,8 @@ def open_history(env: Environment) -> Iterator[Store | None]:
 
     Only the environment can move the database, so the settings file is not read.
     """
-    store = Store.open_readonly(env.paths.database)
+    # A prompt must not wait on a file another program holds: without it the line shows less, at once.
+    store = Store.open_readonly(env.paths.database, busy_timeout_ms=FEED_WAIT_MS)
     try:
         yield store
     finally:

@@ -13,6 +13,7 @@ from tray_app.core.reports import TickResult
 from tray_app.core.view import ViewOptions
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level
 from tray_app.environment import Environment
+from tray_app.monitors.feed import ClaudeCodeFeed
 from tray_app.paths import APP_NAME
 from tray_app.poller import Poller
 from tray_app.ui.delivery import NotificationQueue
@@ -57,7 +58,10 @@ def build_poller(
     switch = switch or NotificationSwitch(app.store, clock.now)
     view = view or tray_view(app, switch, None, clock)
     alerts = AlertCenter(app.store, app.settings.notifications, switch, clock.now, clock.local_tz)
-    return Poller(sources_of(app), view.present, publish, poll_timing(app), alerts=alerts, clock=clock)
+    sources = sources_of(app)
+    # Claude Code's status-line readings matter only where its usage is shown (Code mode).
+    feed = None if sources.code is None else ClaudeCodeFeed(app.store, clock.now)
+    return Poller(sources, view.present, publish, poll_timing(app), alerts=alerts, clock=clock, feed=feed)
 
 
 def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object = None) -> TrayApp:
