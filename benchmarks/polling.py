@@ -95,6 +95,9 @@ class MeteredCode:
     def backoff_until(self) -> datetime | None:
         return self._monitor.backoff_until()
 
+    def restated(self, previous: CodeReport) -> CodeReport:
+        return self._meter.timed("Code restated", lambda: self._monitor.restated(previous))
+
 
 class MeteredConsole:
     def __init__(self, monitor: ConsoleSource, meter: CpuMeter) -> None:
