@@ -63,7 +63,9 @@ class TrayApp:
         autostart: Autostart,
         draw_history: Callable[[], Path | None],
         clock: Clock,
+        install_feed: Callable[[], tuple[bool, str]] | None = None,
     ) -> None:
+        """install_feed: adds our status line to Claude Code's settings; (now installed, what happened)."""
         self._settings = settings
         self._view = view
         self._tray = tray
@@ -74,6 +76,7 @@ class TrayApp:
         self._autostart = autostart
         self._draw_history = draw_history
         self._clock = clock
+        self._install_feed = install_feed
 
     def run(self) -> int:
         logger.info("tray started (backend %s, menu %s)", self._tray.backend, self._tray.has_menu)
@@ -98,6 +101,7 @@ class TrayApp:
             Action.TOGGLE_WEB: lambda: self._poller.submit(self._toggle_web),
             Action.TOGGLE_AUTOSTART: lambda: self._poller.submit(self._toggle_autostart),
             Action.SHOW_HISTORY: lambda: self._poller.submit(self._show_history),
+            Action.INSTALL_STATUSLINE: lambda: self._poller.submit(self._add_status_line),
             Action.OPEN_SETTINGS: self._open_settings,
             Action.OPEN_LOGS: lambda: open_path(self._settings.paths.log_dir),
             Action.ABOUT: self._about,
@@ -137,6 +141,13 @@ class TrayApp:
         enabled = self._autostart.status().enabled
         logger.info("%s", self._autostart.disable() if enabled else self._autostart.enable())
         self._view.options = replace(self._view.options, autostart=self._autostart.status().enabled)
+
+    def _add_status_line(self) -> None:
+        if self._install_feed is None:
+            return
+        installed, outcome = self._install_feed()
+        self._view.options = replace(self._view.options, feed_installed=installed)
+        self._notifications.send("Claude Code status line", outcome)
 
     def _show_history(self) -> None:
         target = self._draw_history()

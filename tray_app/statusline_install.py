@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -70,6 +71,26 @@ def parse_ours(command: str) -> tuple[bool, str | None]:
         return False, None
     then = rest[rest.index("--then") + 1] if "--then" in rest[:-1] else None
     return True, then
+
+
+@dataclass(frozen=True)
+class FeedSetup:
+    """Whether our status line is in Claude Code's user settings (for `doctor` and the tray's menu)."""
+
+    path: Path
+    installed: bool
+    wraps: str | None  # the user's own status line, run by ours
+    problem: str | None  # the settings file cannot be read: installed is then False
+
+
+def setup_state(env: Environment) -> FeedSetup:
+    path = settings_path(env.environ, env.home)
+    try:
+        current = _current_command(read_settings(path))
+    except SettingsFileError as exc:
+        return FeedSetup(path, False, None, str(exc))
+    ours, theirs = parse_ours(current) if current is not None else (False, None)
+    return FeedSetup(path, ours, theirs, None)
 
 
 def _current_command(settings: SettingsText) -> str | None:

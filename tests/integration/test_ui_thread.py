@@ -8,6 +8,7 @@ replaced by a recording stand-in of its Windows backend: a message loop on a thr
 
 from __future__ import annotations
 
+import json
 import queue
 import sqlite3
 import sys
@@ -57,6 +58,7 @@ class RecordingIcon:
 
     def __init__(self, name: str, icon: Any = None, title: str = "", menu: Any = None, **_: Any) -> None:
         self.calls = []
+        self.messages: list[str] = []  # the bodies of notifications, in order
         self._message_handlers: dict[int, Callable[[int, int], int]] = {}
         self._hwnd: int | None = None
         self._messages: queue.SimpleQueue[int] = queue.SimpleQueue()
@@ -98,6 +100,7 @@ class RecordingIcon:
 
     def notify(self, message: str, title: str | None = None) -> None:
         self._record("notify", title)
+        self.messages.append(message)
 
     def run(self, setup: Callable[[Any], None] | None = None) -> None:
         self._hwnd = id(self)
@@ -237,3 +240,22 @@ def test_a_menu_action_on_a_locked_database_leaves_the_menu_responsive(running: 
     # The choice waited in memory while the file was locked; the next poll's write takes it along.
     running.tray_app.on_action(Action.REFRESH)
     running.wait_for(lambda: stored() == ("off",), seconds=20)
+
+
+FEED_OFFER = "Get live figures from Claude Code (add status line)"
+
+
+def test_the_menu_offers_the_status_line_and_installs_it(running: Running, claude_dir: Path) -> None:
+    running.wait_for(lambda: any(call.what == "title" for call in running.icon.calls))
+    offer = [row for row in running.view_menu() if row.action is Action.INSTALL_STATUSLINE]
+    assert [row.text for row in offer] == [FEED_OFFER]  # Claude Code's settings have no status line yet
+    settings = claude_dir / "settings.json"
+    assert not settings.exists()
+    running.tray_app.on_action(Action.INSTALL_STATUSLINE)
+    running.wait_for(lambda: all(row.action is not Action.INSTALL_STATUSLINE for row in running.view_menu()))
+    command = json.loads(settings.read_text())["statusLine"]["command"]
+    assert command.split()[-1] == "statusline" or command.endswith("-m tray_app statusline")
+    # The user is told where it went, and when it takes effect.
+    running.wait_for(lambda: any("installed in" in message for message in running.icon.messages))
+    told = next(message for message in running.icon.messages if "installed in" in message)
+    assert str(settings) in told and "sessions started from now on feed the tray" in told

@@ -234,3 +234,17 @@ def test_the_icon_changes_only_when_a_whole_percent_does() -> None:
     assert view(report(five(44.4), weekly(40.8))).icon == first
     assert (first.gauge, first.weekly) == (44.0, 41.0)
     assert view(report(five(44.6), weekly(41.3))).icon != first
+
+
+def _offers(r: CodeReport, **options: Any) -> list[str]:
+    return [row.text for row in view(r, **options).menu if row.action is Action.INSTALL_STATUSLINE]
+
+
+def test_the_status_line_is_offered_only_while_claude_code_is_not_feeding() -> None:
+    polled = weekly()
+    offer = ["Get live figures from Claude Code (add status line)"]
+    assert _offers(report(polled), feed_installed=False) == offer
+    assert _offers(report(polled), feed_installed=True) == []
+    assert _offers(report(polled)) == []  # not known (Console mode only): nothing to offer
+    # Readings already arrive (installed some other way): the offer would be noise.
+    assert _offers(report(five(10.0), polled), feed_installed=False) == []

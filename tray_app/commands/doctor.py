@@ -9,7 +9,7 @@ from tray_app.clock import Clock
 from tray_app.commands import ExitCode
 from tray_app.core.errors import CredentialsError, UsageError
 from tray_app.core.parse import expires_soon
-from tray_app.core.report import format_age, format_duration
+from tray_app.core.report import format_age, format_duration, format_percent
 from tray_app.environment import Environment
 from tray_app.sources.probe import probe_url
 from tray_app.store import BackoffScope
@@ -24,6 +24,7 @@ def run(app: App, env: Environment, clock: Clock) -> ExitCode:
     lines += _files(app, now)
     exit_code, creds_lines = _credentials(app, now)
     lines += creds_lines
+    lines += _feed(app, env, now)
     refresh = (
         "self (opt-in: this app refreshes the login and writes it back)"
         if settings.token_refresh == "self"
@@ -60,6 +61,30 @@ def _files(app: App, now: datetime) -> list[str]:
     if app.store.problem:
         lines.append(f"  problem: {app.store.problem}")
     lines.append(f"Logs:          {settings.paths.log_dir}")
+    return lines
+
+
+def _feed(app: App, env: Environment, now: datetime) -> list[str]:
+    """Whether Claude Code feeds us its figures: our status line in its settings, and the last reading."""
+    from tray_app.statusline_install import setup_state
+
+    setup = setup_state(env)
+    if setup.problem is not None:
+        lines = [f"Status line:   cannot read {setup.path}: {setup.problem}"]
+    elif setup.installed:
+        wraps = "; your own status line runs inside ours" if setup.wraps else ""
+        lines = [f"Status line:   installed in {setup.path}{wraps}"]
+    else:
+        lines = [
+            f"Status line:   not installed in {setup.path}: `claude-usage-tray statusline --install` adds it"
+        ]
+    fed = app.store.readings.fed()
+    if not fed:
+        lines.append("  no reading from Claude Code yet (it sends figures once a session has had an answer)")
+        return lines
+    heard = max(reading.observed_at for reading in fed)
+    figures = ", ".join(f"{r.window.label} {format_percent(r.window.utilization)}" for r in fed)
+    lines.append(f"  last reading from Claude Code {format_age(now - heard)}: {figures}")
     return lines
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Status, WindowReport
+from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Source, Status, WindowReport
 from tray_app.core.report import (
     console_lines,
     console_status_line,
@@ -51,6 +51,8 @@ class ViewOptions:
     autostart: bool | None = None  # None: this platform or install cannot start at login
     stale_after: timedelta = timedelta(minutes=3)
     app_name: str = "claude-usage-tray"
+    # Whether our status line is in Claude Code's settings; None: not known or not Code mode (no offer).
+    feed_installed: bool | None = None
 
 
 def level_for(utilization: float, thresholds: Sequence[float]) -> Level:
@@ -218,6 +220,7 @@ def menu_rows(
         MenuRow("Refresh now", Action.REFRESH, default=True),
         MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
         MenuRow("Show history", Action.SHOW_HISTORY),
+        *_feed_offer(reports, options),
         MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
         *_snooze_rows(now, tz, options),
         MenuRow("Use claude.ai browser session", Action.TOGGLE_WEB, checked=options.web_enabled),
@@ -233,6 +236,14 @@ def menu_rows(
         MenuRow("Quit", Action.QUIT),
     ]
     return tuple(rows)
+
+
+def _feed_offer(reports: Reports, options: ViewOptions) -> list[MenuRow]:
+    """The one-click install of our status line, while Claude Code is not feeding us figures."""
+    fed = reports.code is not None and any(item.source is Source.CLAUDE_CODE for item in reports.code.windows)
+    if options.feed_installed is not False or fed:
+        return []
+    return [MenuRow("Get live figures from Claude Code (add status line)", Action.INSTALL_STATUSLINE)]
 
 
 def _snooze_rows(now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:

@@ -55,6 +55,7 @@ class Action(StrEnum):
     RESUME_NOTIFICATIONS = "resume_notifications"
     TOGGLE_WEB = "toggle_web"
     TOGGLE_AUTOSTART = "toggle_autostart"
+    INSTALL_STATUSLINE = "install_statusline"
     OPEN_SETTINGS = "open_settings"
     OPEN_LOGS = "open_logs"
     ABOUT = "about"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +18,7 @@ from tray_app.environment import Environment
 from tray_app.monitors.feed import ClaudeCodeFeed
 from tray_app.paths import APP_NAME
 from tray_app.poller import Poller
+from tray_app.statusline_install import install, setup_state
 from tray_app.ui.delivery import NotificationQueue
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, IconRenderer, render_icon
 from tray_app.ui.notify import FallbackNotifier, build_notifier, platform_family
@@ -32,7 +35,13 @@ _ICO_SIZES = [(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128)]
 _NOTIFICATION_ICON = IconSpec(None, 60.0, 30.0, Level.MEDIUM, Level.LOW, Badge.NONE, IconStyle.COLOR)
 
 
-def tray_view(app: App, switch: NotificationSwitch, autostart: bool | None, clock: Clock) -> TrayView:
+def tray_view(
+    app: App,
+    switch: NotificationSwitch,
+    autostart: bool | None,
+    clock: Clock,
+    feed_installed: bool | None = None,
+) -> TrayView:
     settings = app.settings
     options = ViewOptions(
         thresholds=settings.thresholds,
@@ -43,6 +52,7 @@ def tray_view(app: App, switch: NotificationSwitch, autostart: bool | None, cloc
         autostart=autostart,
         stale_after=poll_timing(app).stale_after,
         app_name=APP_NAME,
+        feed_installed=feed_installed,
     )
     return TrayView(options, lambda: (settings.file_problem or "", app.store.problem or ""), clock)
 
@@ -69,7 +79,10 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
     settings, store = app.settings, app.store
     switch = NotificationSwitch(store, clock.now)
     autostart = autostart_for(env)
-    view = tray_view(app, switch, autostart.status().enabled, clock)
+    # Only Code mode shows Claude Code's figures; reading its settings file once here is enough (the menu's
+    # install says so afterwards, and once readings arrive the offer goes by itself).
+    feed = setup_state(env).installed if app.monitor is not None else None
+    view = tray_view(app, switch, autostart.status().enabled, clock, feed)
     sources = sources_of(app)
     renderer = IconRenderer(ICON_SIZE_MACOS if env.platform == "darwin" else ICON_SIZE_DEFAULT)
     wired: list[TrayApp] = []  # the app needs the tray, and the tray the app's menu actions
@@ -94,9 +107,20 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
         autostart,
         lambda: draw_history(app, clock),
         clock,
+        lambda: install_feed(env),
     )
     wired.append(tray_app)
     return tray_app
+
+
+def install_feed(env: Environment) -> tuple[bool, str]:
+    """The menu's `statusline --install`: whether it is in place afterwards, and what happened in words."""
+    said, problems = io.StringIO(), io.StringIO()
+    code = install(dataclasses.replace(env, stdout=said, stderr=problems))
+    text = (said.getvalue() or problems.getvalue()).strip().removeprefix("claude-usage-tray: ")
+    if code == 0:
+        text += ". Claude Code sessions started from now on feed the tray."
+    return code == 0, text
 
 
 def notifier_chain(app: App, env: Environment, tray: Tray, folder: Path) -> FallbackNotifier:
