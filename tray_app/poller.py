@@ -365,6 +365,9 @@ class Poller:
 
     def _delay(self, monitor: UsageSource, report: CodeReport, previous: CodeReport | None) -> float:
         timing = self._timing
+        # Only a healthy poll is paced by the feed; a pause or a failure keeps its own time, which the
+        # feed's going quiet must not bring forward.
+        self._paced_by_feed = False
         if report.status is Status.RATE_LIMITED:
             until = monitor.backoff_until()
             if until is not None:
