@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from tray_app.core.models import (
     TokenGrant,
     UsageWindow,
 )
+from tray_app.core.numbers import finite_number
 from tray_app.core.timeparse import from_epoch, parse_timestamp
 from tray_app.core.web import Overage, Prepaid, WebOrganization
 
@@ -35,16 +35,8 @@ _LIMIT_KIND_TO_FLAT = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-def _number(value: object) -> float | None:
-    """A finite int or float (bool excluded, it is an int in Python); None for anything else."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _percent(value: object) -> float | None:
-    number = _number(value)
+    number = finite_number(value)
     if number is None:
         return None
     # The server's figure is shown as it is; only impossible values are pulled into 0-100.
@@ -115,11 +107,11 @@ def _extra_usage(raw: object) -> ExtraUsage | None:
     if not isinstance(raw, Mapping):
         return None
     enabled = raw.get("is_enabled") is True
-    used_minor = _number(raw.get("used_credits"))
-    limit_minor = _number(raw.get("monthly_limit"))
+    used_minor = finite_number(raw.get("used_credits"))
+    limit_minor = finite_number(raw.get("monthly_limit"))
     if limit_minor is None:
         # claude.ai's own /usage names the cap monthly_credit_limit.
-        limit_minor = _number(raw.get("monthly_credit_limit"))
+        limit_minor = finite_number(raw.get("monthly_credit_limit"))
     if not enabled and used_minor is None and limit_minor is None:
         return None
     places = raw.get("decimal_places")
@@ -222,7 +214,7 @@ def parse_credentials(document: object) -> OAuthCredentials:
     access = _text(oauth.get("accessToken"))
     if access is None:
         raise CredentialsError("the Claude Code login has no access token: run `claude` and log in")
-    expires_ms = _number(oauth.get("expiresAt"))
+    expires_ms = finite_number(oauth.get("expiresAt"))
     scopes_raw = oauth.get("scopes")
     # A non-array scopes value once hung Claude Code itself; treat it as "unknown" rather than fail.
     scopes = tuple(s for s in scopes_raw if isinstance(s, str)) if isinstance(scopes_raw, list) else None
@@ -240,7 +232,7 @@ def parse_token_grant(body: object) -> TokenGrant:
     """Convert the OAuth token endpoint's 200 answer."""
     if not isinstance(body, Mapping) or _text(body.get("access_token")) is None:
         raise ShapeError("the token endpoint answered without an access_token")
-    expires = _number(body.get("expires_in"))
+    expires = finite_number(body.get("expires_in"))
     return TokenGrant(
         access_token=str(body["access_token"]),
         refresh_token=_text(body.get("refresh_token")),
@@ -322,13 +314,13 @@ def parse_overage(body: object) -> Overage | None:
     if body.get("is_enabled") is not True:
         return None
     scale = _minor_scale(body)
-    limit_minor = _number(body.get("monthly_credit_limit"))
+    limit_minor = finite_number(body.get("monthly_credit_limit"))
     if limit_minor is None:
-        limit_minor = _number(body.get("monthly_limit"))
+        limit_minor = finite_number(body.get("monthly_limit"))
     currency = _text(body.get("currency")) or "USD"
     return Overage(
         enabled=True,
-        used=(_number(body.get("used_credits")) or 0.0) / scale,
+        used=(finite_number(body.get("used_credits")) or 0.0) / scale,
         limit=None if limit_minor is None else limit_minor / scale,
         currency=currency.strip().upper(),
     )
@@ -339,7 +331,7 @@ def parse_prepaid(body: object) -> Prepaid | None:
     if not isinstance(body, Mapping):
         raise ShapeError(f"prepaid credits answer is a {type(body).__name__}, not a JSON object")
     currency = _text(body.get("currency"))
-    amount = _number(body.get("amount"))
+    amount = finite_number(body.get("amount"))
     if currency is None or amount is None:
         return None
     return Prepaid(amount=amount / _minor_scale(body), currency=currency.strip().upper())

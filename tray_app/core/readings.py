@@ -11,12 +11,12 @@ Pure: no I/O, imported by the statusline, which runs on every prompt.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, Source, UsageWindow
+from tray_app.core.numbers import finite_number
 from tray_app.core.timeparse import from_epoch, parse_timestamp
 
 # resets_at wobbles by fractions of a second between answers (and the two sources round it differently);
@@ -43,16 +43,9 @@ class Reading:
     source: Source
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
 def _reset_time(value: object) -> datetime | None:
     """Epoch seconds as documented; ISO text as early write-ups said (both are accepted)."""
-    seconds = _number(value)
+    seconds = finite_number(value)
     if seconds is not None:
         try:
             return from_epoch(seconds) if seconds > 0 else None
@@ -62,7 +55,7 @@ def _reset_time(value: object) -> datetime | None:
 
 
 def _money(value: object) -> str | None:
-    amount = _number(value)
+    amount = finite_number(value)
     return None if amount is None or amount < 0 else f"${amount:,.2f}"
 
 
@@ -77,7 +70,7 @@ def _spend_label(raw: Mapping[str, object]) -> str:
 def _fed_window(window_id: str, label: str, raw: object, now: datetime) -> UsageWindow | None:
     if not isinstance(raw, Mapping):
         return None
-    percent = _number(raw.get("used_percentage"))
+    percent = finite_number(raw.get("used_percentage"))
     if percent is None or percent < 0:
         return None
     resets_at = _reset_time(raw.get("resets_at"))
