@@ -17,6 +17,7 @@ from tray_app.config import ConsoleSettings, Settings, WebSettings
 from tray_app.core.parse import parse_usage
 from tray_app.core.timeparse import from_epoch
 from tray_app.demo import DemoServer, rising_usage_body
+from tray_app.demo.claude_code_session import ClaudeCodeSession
 from tray_app.paths import Paths
 from tray_app.store import Store
 
@@ -63,11 +64,14 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
     with tempfile.TemporaryDirectory(prefix="claude-usage-tray-demo-") as scratch:
         root = Path(scratch)
         server = DemoServer("rising", speed=speed, keep_requests=DEMO_REQUESTS_KEPT).start()
+        session: ClaudeCodeSession | None = None
         try:
             started_at = time.time()
             _write_demo_login(root / "claude", started_at)
             database = root / "demo_history.db"
             _seed_history(database, started_at, speed)
+            # A Claude Code session on the same simulated account: the icon moves between endpoint polls.
+            session = ClaudeCodeSession(database, server.rising_body, speed=speed).start()
             yield replace(
                 settings,
                 paths=Paths(root / "config.toml", database, settings.paths.log_dir),
@@ -90,4 +94,6 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                 code_poll_seconds=max(0.2, min(settings.code_poll_seconds, 300 / speed)),
             )
         finally:
+            if session is not None:
+                session.stop()  # before the folder with its database goes
             server.stop()
