@@ -13,8 +13,8 @@ from typing import TextIO
 
 from tray_app.clock import Clock
 from tray_app.core.errors import ConfigError
-from tray_app.core.models import FIVE_HOUR, CodeReport, Status, UsageWindow
-from tray_app.core.readings import parse_rate_limits
+from tray_app.core.models import FIVE_HOUR, CodeReport, Source, Status, UsageWindow
+from tray_app.core.readings import Reading, merge, parse_rate_limits
 from tray_app.core.report import build_code_report
 from tray_app.core.statusline import check_template, render_statusline, statusline_fields
 from tray_app.environment import Environment
@@ -44,8 +44,10 @@ def _fed_windows(data: bytes, now: datetime) -> tuple[UsageWindow, ...]:
     return parse_rate_limits(document, now)
 
 
-def _report(store: Store, now: datetime) -> CodeReport | None:
-    stored, fed = store.last_code_usage(), store.readings.fed()
+def _report(store: Store, now: datetime, heard: Sequence[UsageWindow]) -> CodeReport | None:
+    # What Claude Code passed just now counts even when it could not be stored (the file was busy).
+    just_now = (Reading(window, now, Source.CLAUDE_CODE) for window in heard)
+    stored, fed = store.last_code_usage(), merge(store.readings.fed(), just_now, now)
     if stored is None and not fed:
         return None
     since = (stored[0] if stored else now) - timedelta(hours=24)
@@ -123,7 +125,7 @@ def _own_line(template: str | None, env: Environment, now: datetime, fed: tuple[
     report, mtd = None, None
     with open_history(env) as store:
         if store is not None:
-            report = _report(store, now)
+            report = _report(store, now, fed)
             month = f"{now:%Y-%m}"
             rows = [row for row in store.console_rows(now - timedelta(days=1)) if row[1] == month]
             mtd = rows[-1][2] if rows else None
