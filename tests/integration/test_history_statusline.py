@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tray_app.demo import DemoServer
@@ -116,7 +117,8 @@ def test_statusline_empty_and_console_only(cli: CliEnv, tmp_path: Path) -> None:
 
 
 def test_statusline_uses_claude_codes_own_figure_when_nothing_is_stored(cli: CliEnv) -> None:
-    payload = json.dumps({"model": {"id": "x"}, "rate_limits": {"five_hour": {"used_percentage": 37.4}}})
+    five_hour = {"used_percentage": 37.4, "resets_at": int(time.time()) + 3600}
+    payload = json.dumps({"model": {"id": "x"}, "rate_limits": {"five_hour": five_hour}})
     assert statusline(cli, stdin="not json").stdout == "Claude usage: no data yet\n"
     assert statusline(cli, stdin=payload).stdout == "5h 37%\n"
     # Recorded: a later render without figures (a malformed one) shows what Claude Code last told us.

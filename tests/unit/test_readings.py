@@ -130,12 +130,14 @@ def test_a_fraction_of_a_second_in_resets_at_is_kept() -> None:
 
 
 @pytest.mark.parametrize("resets_at", [None, "soon", "", True, 0, -5, math.nan, math.inf, 1e300])
-def test_an_unreadable_resets_at_keeps_the_figure_with_no_reset_time(resets_at: object) -> None:
-    assert parsed(five_hour=entry(17, resets_at))[FIVE_HOUR] == UsageWindow(FIVE_HOUR, "5-hour", 17.0, None)
+def test_a_window_without_a_readable_resets_at_is_unknown(resets_at: object) -> None:
+    # Claude Code sends a window only with its reset time; without one, its period cannot be told, and a
+    # figure of no known period could pass for news over a higher one of the current period.
+    assert FIVE_HOUR not in parsed(five_hour=entry(17, resets_at), seven_day=entry(46, epoch(WEEK_RESET)))
 
 
-def test_a_window_missing_its_resets_at_keeps_the_figure() -> None:
-    assert parsed(seven_day={"used_percentage": 46})[SEVEN_DAY].resets_at is None
+def test_a_window_missing_its_resets_at_is_unknown() -> None:
+    assert SEVEN_DAY not in parsed(seven_day={"used_percentage": 46})
 
 
 @pytest.mark.parametrize("passed", [NOW, NOW - timedelta(seconds=1), NOW - timedelta(days=3)])

@@ -74,8 +74,10 @@ def _fed_window(window_id: str, label: str, raw: object, now: datetime) -> Usage
     if percent is None or percent < 0:
         return None
     resets_at = _reset_time(raw.get("resets_at"))
-    if resets_at is not None and resets_at <= now:
-        return None  # a passed reset: the figure belongs to a period that is over
+    if resets_at is None or resets_at <= now:
+        # Claude Code sends a window with its reset time. Without one the period is unknown, and the rule
+        # that tells news from old news cannot be applied; a passed one belongs to a period that is over.
+        return None
     if window_id == SPEND_LIMIT:
         # A gateway's spend cap may be overspent: its figure is shown as it is.
         return UsageWindow(window_id, _spend_label(raw), percent, resets_at)

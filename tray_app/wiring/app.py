@@ -52,6 +52,7 @@ class App:
     web_switch: WebSwitch
     web_monitor: WebMonitor
     web: SwitchedWeb
+    demo_speed: float = 1.0  # the demo's compression of time; 1 for the real servers
 
 
 def settings_for(command: str, env: Environment) -> Settings:
@@ -119,13 +120,18 @@ def open_app(
             web_switch,
             web_monitor,
             web,
+            demo_speed if demo else 1.0,
         )
 
 
 def poll_timing(app: App) -> PollTiming:
     """How often the poller asks each source, from the settings."""
+    interval = float(app.settings.code_poll_seconds)
     return PollTiming(
-        interval=float(app.settings.code_poll_seconds), console_interval=app.settings.console.poll_seconds
+        interval=interval,
+        console_interval=app.settings.console.poll_seconds,
+        # The demo's simulated Claude Code session feeds it in compressed time: so must the pace it sets.
+        fed_interval=max(interval, PollTiming.fed_interval / app.demo_speed),
     )
 
 
