@@ -68,8 +68,9 @@ def test_bad_since_is_one_clear_line(cli: CliEnv) -> None:
 
 
 def statusline(
-    cli: CliEnv, *args: str, stdin: str | None = None, **env: str
+    cli: CliEnv, *args: str, stdin: str | None = None, timeout: float = 30, **env: str
 ) -> subprocess.CompletedProcess[str]:
+    """The command as Claude Code runs it: a fresh process, the JSON on standard input."""
     return subprocess.run(
         [
             sys.executable,
@@ -83,7 +84,7 @@ def statusline(
         text=True,
         env=cli.env(**env),
         cwd=REPO,
-        timeout=30,
+        timeout=timeout,
         check=False,
     )
 

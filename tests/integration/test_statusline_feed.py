@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -17,33 +16,12 @@ from typing import Any
 
 import pytest
 
-from ..conftest import REPO, CliEnv
+from ..conftest import CliEnv
+from .test_history_statusline import statusline
 
 HOUR = 3600
 # A hang (waiting on the lock instead of giving up after 50 ms) fails the test; speed is the benchmarks'.
 HANG = 10.0
-
-
-def statusline(
-    cli: CliEnv, *args: str, stdin: str = "", timeout: float = 30
-) -> subprocess.CompletedProcess[str]:
-    """The command as Claude Code runs it (as tests/integration/test_history_statusline.py does)."""
-    return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from tray_app.entry import main; sys.exit(main())",
-            "statusline",
-            *args,
-        ],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=cli.env(),
-        cwd=REPO,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def payload(**limits: Any) -> str:
