@@ -10,7 +10,11 @@ every poll brings a change and the poller keeps its fastest pace. Once the first
   one core, polls included;
 - between polls: the same over the seconds with no request to any server in or next to them;
 - wake-ups: voluntary context switches summed over its threads (a thread gives up the CPU when it
-  goes back to sleep, so each one ends a wake-up).
+  goes back to sleep, so each one ends a wake-up). The polling thread checks the database for Claude
+  Code's readings once a second between polls (PRAGMA data_version), so about one a second is its floor.
+
+A bare pystray icon (benchmarks.bare_pystray, on the backend the tray chooses) runs beside it on the same
+desktop and is read the same way, every second: what any icon on this desktop costs when idle.
 
 Run from the repository root: .venv/bin/python -m benchmarks.idle_tray [--minutes 2]
 """
@@ -24,6 +28,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from benchmarks.bare_icon import start_bare
 from benchmarks.harness import (
     REPO,
     ProcSample,
@@ -37,6 +42,7 @@ from benchmarks.harness import (
 )
 from tests.e2e.desktop import ChildProcesses, Desktop, find_docked_icon, wait_until
 from tray_app.demo import USAGE_PATH, DemoServer
+from tray_app.ui.backend import ENV_BACKEND, detect_backend
 
 SETTLE_SECONDS = 10.0  # after the first poll: the first Console and claude.ai answers are stored too
 QUIET_MARGIN = 1.0  # a second this close to a request may still hold that request's work
@@ -49,7 +55,10 @@ def _wait_for_poll(server: DemoServer, before: int) -> None:
     wait_until(probe, timeout=30, what="the first poll")
 
 
-def measure(minutes: float) -> tuple[int, list[ProcSample], list[tuple[float, str]], str]:
+Measured = tuple[int, list[ProcSample], list[tuple[float, str]], str, list[ProcSample]]
+
+
+def measure(minutes: float) -> Measured:
     with (
         tempfile.TemporaryDirectory(prefix="bench-idle-") as scratch,
         Desktop.start(Path(scratch) / "desktop") as desktop,
@@ -66,6 +75,10 @@ def measure(minutes: float) -> tuple[int, list[ProcSample], list[tuple[float, st
                 env.pop("PYSTRAY_BACKEND", None)
                 if name == "compile":
                     warm_display(env)
+                else:
+                    # The bare icon first, on the backend the tray chooses by itself on this desktop.
+                    backend = detect_backend({k: v for k, v in env.items() if k != ENV_BACKEND}, "linux")
+                    bare = start_bare(desktop, processes, backend.name, Path(scratch) / "pycache")
                 before = len(server.requests(USAGE_PATH))
                 proc = processes.start(
                     [sys.executable, "-m", "tray_app", "run"], env=env, name=name, cwd=REPO
@@ -75,12 +88,13 @@ def measure(minutes: float) -> tuple[int, list[ProcSample], list[tuple[float, st
                 if name == "compile":
                     processes.stop_all()
             time.sleep(SETTLE_SECONDS)
-            readings = [sample(proc.pid)]
+            readings, bare_readings = [sample(proc.pid)], [sample(bare)]
             end = readings[0].at + minutes * 60
             while readings[-1].at < end:
                 # Sleep to the next whole second after the first reading, so the steps stay even.
                 time.sleep(max(0.0, readings[0].at + len(readings) - time.time()))
                 readings.append(sample(proc.pid))
+                bare_readings.append(sample(bare))
             if proc.poll() is not None:
                 raise RuntimeError(f"the tray exited with {proc.returncode}")
         finally:
@@ -88,10 +102,16 @@ def measure(minutes: float) -> tuple[int, list[ProcSample], list[tuple[float, st
         requests = [(r.at, r.path) for r in server.requests()]
         log = home / "app/logs/claude-usage-tray.log"
         logged = log.read_text(errors="replace") if log.exists() else ""
-    return proc.pid, readings, requests, logged
+    return proc.pid, readings, requests, logged, bare_readings
 
 
-def report(pid: int, readings: list[ProcSample], requests: list[tuple[float, str]], logged: str) -> None:
+def report(
+    pid: int,
+    readings: list[ProcSample],
+    requests: list[tuple[float, str]],
+    logged: str,
+    bare: list[ProcSample],
+) -> None:
     first, last = readings[0], readings[-1]
     wall = last.at - first.at
     inside = [(at, path) for at, path in requests if first.at <= at <= last.at]
@@ -124,6 +144,13 @@ def report(pid: int, readings: list[ProcSample], requests: list[tuple[float, str
             f"{quiet_woken / quiet_wall:.2f} wake-ups per second"
         )
     print(f"  memory: RSS {first.rss:.1f} -> {last.rss:.1f} MiB, USS {first.uss:.1f} -> {last.uss:.1f} MiB")
+    bare_wall = bare[-1].at - bare[0].at
+    bare_cpu, bare_woken = bare[-1].cpu - bare[0].cpu, wakeups(bare[0], bare[-1])
+    print(
+        f"  beside it, a bare pystray icon on the same desktop ({bare[-1].threads} threads): "
+        f"CPU {bare_cpu / bare_wall * 100:.3f} %, {bare_woken / bare_wall:.2f} wake-ups per second; "
+        f"the tray wakes {(woken - bare_woken) / wall:+.2f} per second more than it"
+    )
     for line in logged.splitlines():
         if " WARNING " in line or " ERROR " in line:
             print(f"  logged: {line}")
