@@ -18,6 +18,7 @@ _WINDOW_ROWS = (
     "SELECT rowid, at, utilization, resets_at FROM window_snapshots"
     " WHERE window_id = ? AND at >= ? ORDER BY at, rowid"
 )
+_COUNT_KEPT = "SELECT COUNT(*) FROM window_snapshots WHERE window_id = ? AND at >= ? AND rowid <= ?"
 _ROWS_AFTER = "SELECT rowid, window_id, at, utilization, resets_at FROM window_snapshots WHERE rowid > ?"
 
 
@@ -42,12 +43,13 @@ class RecentHistory:
     """Our table's rows of some windows from a cutoff on, kept between polls: the same rows a fresh
     read gives, while reading from the file only the rows added since the last call.
 
-    The copy is trusted only while this connection alone changed the file. SQLite's data_version tells
-    whether another connection (another process: a second `status`, a web fallback, a prune of its own)
-    committed anything; if so, or the connection is another one (the file reopened or replaced), the
-    rows are read afresh. This connection's own changes to the table are inserts, which get a rowid
-    above every existing one and so are exactly the rows past the largest rowid read, and its prune,
-    after which the Store calls forget(). A cutoff earlier than the kept one reads that window afresh.
+    Inserts, ours or another process's (a second `status`, a web fallback, Claude Code's status line
+    every few seconds), get a rowid above every existing one, so they are exactly the rows past the
+    largest rowid read. Deletes are prunes: after our own the Store calls forget(); another process's
+    shows when SQLite's data_version says another connection committed, and then each kept window's
+    rows are counted in the file (an index range, not a read of the rows): one fewer and the rows are
+    read afresh. A connection that is another one (the file reopened or replaced) reads afresh too, and
+    a cutoff earlier than the kept one reads that window afresh.
     The caller holds the Store's lock; sqlite3.Error passes through (then call forget()).
     """
 
@@ -67,8 +69,12 @@ class RecentHistory:
     ) -> dict[str, list[Snapshot]] | None:
         """Each window's rows at or after cutoff, oldest first; None when another process wrote meanwhile."""
         version = _data_version(conn)
-        if conn is not self._conn or version != self._version or self._last_rowid > _LAST_SEQUENTIAL_ROWID:
-            self._conn, self._version, self._windows = conn, version, {}
+        afresh = conn is not self._conn or self._last_rowid > _LAST_SEQUENTIAL_ROWID
+        if not afresh and version != self._version:
+            afresh = not self._kept_rows_intact(conn)
+        self._version = version
+        if afresh:
+            self._conn, self._windows = conn, {}
             (last,) = conn.execute("SELECT MAX(rowid) FROM window_snapshots").fetchone()
             self._last_rowid = last or 0
         else:
@@ -88,6 +94,14 @@ class RecentHistory:
             return None
         self._windows = windows
         return {window_id: [row[2] for row in kept.rows] for window_id, kept in windows.items()}
+
+    def _kept_rows_intact(self, conn: sqlite3.Connection) -> bool:
+        """Whether every kept row is still in the file, after another connection committed."""
+        for window_id, kept in self._windows.items():
+            (count,) = conn.execute(_COUNT_KEPT, (window_id, kept.cutoff, self._last_rowid)).fetchone()
+            if count != len(kept.rows):
+                return False
+        return True
 
     def _add_rows_after_last(self, conn: sqlite3.Connection) -> None:
         added = conn.execute(_ROWS_AFTER, (self._last_rowid,)).fetchall()
