@@ -35,6 +35,11 @@ def five(utilization: float, forecast: Forecast = NO_FORECAST) -> WindowReport:
     return WindowReport(window, forecast, Source.CLAUDE_CODE, NOW - timedelta(seconds=20))
 
 
+def polled_five(utilization: float, age: timedelta) -> WindowReport:
+    """From our own poll of the endpoint, age ago."""
+    return WindowReport(five(utilization).window, NO_FORECAST, Source.ANTHROPIC, NOW - age)
+
+
 def weekly(utilization: float = 41.0) -> WindowReport:
     """From our own poll of the endpoint, 3 minutes ago."""
     window = UsageWindow("seven_day", "Weekly", utilization, WEEK_RESET)
@@ -90,7 +95,7 @@ def test_projected_over_the_limit() -> None:
 
 
 def test_stale_when_no_update_for_a_while() -> None:
-    vm = view(report(five(80.0), weekly(), updated=timedelta(minutes=7)))
+    vm = view(report(polled_five(80.0, timedelta(minutes=7)), weekly(), updated=timedelta(minutes=7)))
     assert vm.icon.badge is Badge.STALE and vm.icon.level is Level.HIGH
     assert "Figures from 7 min ago: not updated since" in [row.text for row in vm.menu]
     assert vm.title.endswith("— Figures from 7 min ago: not updated since")
@@ -114,7 +119,8 @@ def test_login_needed_shows_no_number() -> None:
 
 def test_rate_limited_is_stale_with_the_reason() -> None:
     message = "rate limited (HTTP 429); next try at 14:10:00 UTC (showing figures from 1 min ago)"
-    vm = view(report(five(50.0), status=Status.RATE_LIMITED, message=message, updated=timedelta(minutes=1)))
+    polled = polled_five(50.0, timedelta(minutes=1))
+    vm = view(report(polled, status=Status.RATE_LIMITED, message=message, updated=timedelta(minutes=1)))
     assert vm.icon.badge is Badge.STALE and vm.icon.level is Level.MEDIUM
     assert message in [row.text for row in vm.menu]
 
@@ -248,3 +254,14 @@ def test_the_status_line_is_offered_only_while_claude_code_is_not_feeding() -> N
     assert _offers(report(polled)) == []  # not known (Console mode only): nothing to offer
     # Readings already arrive (installed some other way): the offer would be noise.
     assert _offers(report(five(10.0), polled), feed_installed=False) == []
+
+
+def test_a_paused_endpoint_does_not_grey_figures_claude_code_gave_lately() -> None:
+    paused = "rate limited by the server; next try at 15:10:00 UTC"
+    fed = view(report(five(62.0), weekly(), status=Status.RATE_LIMITED, message=paused))
+    assert fed.icon.badge is Badge.NONE and fed.icon.percent == 62
+    assert fed.title.endswith(f"— {paused}")  # the pause is still told, in the tooltip and the menu
+    polled = polled_five(62.0, timedelta(minutes=3))
+    assert view(report(polled, status=Status.RATE_LIMITED, message=paused)).icon.badge is Badge.STALE
+    old = WindowReport(five(62.0).window, NO_FORECAST, Source.CLAUDE_CODE, NOW - timedelta(hours=1))
+    assert view(report(old, weekly(), status=Status.RATE_LIMITED, message=paused)).icon.badge is Badge.STALE

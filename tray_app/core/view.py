@@ -78,6 +78,13 @@ def _is_stale(report: CodeReport, now: datetime, options: ViewOptions) -> bool:
     return report.updated_at is not None and now - report.updated_at > options.stale_after
 
 
+def _fresh_from_claude_code(item: WindowReport, now: datetime, options: ViewOptions) -> bool:
+    """A figure Claude Code's status line gave lately: current even while the endpoint is paused or
+    failing (the icon would otherwise go grey just when a busy session makes the figures matter)."""
+    heard = item.observed_at
+    return item.source is Source.CLAUDE_CODE and heard is not None and now - heard <= options.stale_after
+
+
 def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, options: ViewOptions) -> Badge:
     if report.status is Status.LOGIN_NEEDED:
         return Badge.LOGIN
@@ -85,7 +92,7 @@ def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, opti
         return Badge.OFFLINE
     if primary is None:
         return Badge.NO_DATA
-    if _is_stale(report, now, options):
+    if _is_stale(report, now, options) and not _fresh_from_claude_code(primary, now, options):
         return Badge.STALE
     if primary.forecast.limit_at is not None:
         return Badge.PACE
