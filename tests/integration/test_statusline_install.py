@@ -190,7 +190,8 @@ def test_then_passes_input_output_and_status_through_unchanged(cli: CliEnv) -> N
 
 @posix_shell
 def test_then_cuts_off_a_command_that_hangs_and_prints_our_line(cli: CliEnv) -> None:
-    payload = json.dumps({"rate_limits": {"five_hour": {"used_percentage": 37}}}).encode()
+    five_hour = {"used_percentage": 37, "resets_at": int(time.time()) + 3600}
+    payload = json.dumps({"rate_limits": {"five_hour": five_hour}}).encode()
     # The shell stays to echo afterwards, so `sleep` is its child and holds our pipes: the whole group goes.
     done, took = run_then(cli, "printf partial; sleep 30; echo late", payload)
     assert (done.returncode, done.stdout) == (0, b"5h 37%\n")
