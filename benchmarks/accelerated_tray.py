@@ -54,19 +54,24 @@ def compress(speed: float) -> None:
             settings, code_poll_seconds=settings.code_poll_seconds / speed, console=console
         )
 
-    def scaled_timing(**given: Any) -> PollTiming:
-        # interval and console_interval arrive already scaled, from the settings above.
-        timing = PollTiming(**given)
+    poll_timing = tray_app.wiring.app.poll_timing
+
+    def scaled_timing(app: tray_app.wiring.app.App) -> PollTiming:
+        # interval and console_interval arrive already scaled, from the settings above. The once-a-second
+        # check for Claude Code's readings is not pacing but latency: it stays in real time.
+        timing = poll_timing(app)
         return dataclasses.replace(
             timing,
             idle_interval=timing.idle_interval / speed,
             repaint=timing.repaint / speed,
             web_interval=timing.web_interval / speed,
+            fed_interval=timing.fed_interval / speed,
         )
 
     replacements: list[tuple[ModuleType, str, object]] = [
         (tray_app.wiring.app, "load_settings", scaled_settings),
-        (tray_app.wiring.tray, "PollTiming", scaled_timing),
+        # Where the tray takes its timing from (wiring.tray imported the name).
+        (tray_app.wiring.tray, "poll_timing", scaled_timing),
     ]
     replacements += [(module, name, getattr(module, name) / speed) for module, name in _SPANS]
     for module, name, value in replacements:
