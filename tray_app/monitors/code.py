@@ -257,14 +257,14 @@ class CodeMonitor:
                 status, message, account, stored, histories, self._min_span, fed=fed, now=now, source=source
             )
 
-        report = build({})
-        if not report.windows:
-            return report
+        polled = () if stored is None else stored[1].windows
+        ids = list(dict.fromkeys([*(w.id for w in polled), *(r.window.id for r in fed)]))
+        if not ids:
+            return build({})
         # Six hours of history are enough for almost every forecast; the rare window with too little
         # recent data gets its whole period read in a second pass, so a normal poll stays cheap. The
         # store keeps those hours in memory between polls and reads only the rows written since.
-        newest = report.updated_at or now
-        ids = [item.window.id for item in report.windows]
+        newest = max([*([stored[0]] if stored else []), *(r.observed_at for r in fed)])
         recent = self._store.recent_window_histories(ids, newest - RECENT_HISTORY)
         report = build(recent)
         thin = [
