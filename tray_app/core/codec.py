@@ -130,6 +130,9 @@ def _window_to_dict(window: UsageWindow) -> dict[str, Any]:
         "label": window.label,
         "utilization": window.utilization,
         "resets_at": None if window.resets_at is None else iso_utc(window.resets_at),
+        "locked": window.locked,
+        "binding": window.binding,
+        "other": window.other,
     }
 
 
@@ -141,6 +144,10 @@ def _window_from_dict(data: object) -> UsageWindow:
         label=_str(data, "label"),
         utilization=_number(data, "utilization"),
         resets_at=_optional_time(data, "resets_at"),
+        # Absent in answers stored before these were read (issue 15): False, as the server then said.
+        locked=data.get("locked") is True,
+        binding=data.get("binding") is True,
+        other=data.get("other") is True,
     )
 
 

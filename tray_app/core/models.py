@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 FIVE_HOUR = "five_hour"
@@ -12,12 +12,25 @@ SEVEN_DAY = "seven_day"
 
 @dataclass(frozen=True)
 class UsageWindow:
-    """One limit window as the server reported it: utilization is percent 0-100."""
+    """One limit window as the server reported it: utilization is percent 0-100.
+
+    locked: the server says the window is locked (`locked_reason`), whatever its figure; binding: the
+    limit that binds now (`limits[].is_active`); other: a key our table of names does not know, shown
+    under "Other limits" with the key as its label.
+    """
 
     id: str
     label: str
     utilization: float
     resets_at: datetime | None
+    locked: bool = False
+    binding: bool = False
+    other: bool = False
+
+    @property
+    def blocked(self) -> bool:
+        """At the limit or locked: the user is stopped until it resets."""
+        return self.locked or self.utilization >= 100.0
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,53 @@ class WindowReport:
 
 
 @dataclass(frozen=True)
+class LimitHit:
+    """One episode in which a window stood at 100 % or locked, from our own history."""
+
+    window_id: str
+    label: str
+    started_at: datetime
+    ended_at: datetime | None  # None: it still does
+
+    def duration(self, now: datetime) -> timedelta:
+        return (self.ended_at or now) - self.started_at
+
+
+@dataclass(frozen=True)
+class ResetGrant:
+    """A free usage-limit reset the account may use (read-only: we never redeem one)."""
+
+    label: str
+    resets_left: int
+    resets_total: int
+    starts_at: datetime | None
+    ends_at: datetime | None
+    usable_now: bool
+    paused: bool
+    clears: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ResetGrants:
+    """The `cedar_ember` block of the usage answer: eligibility and the grants (never their ids)."""
+
+    eligible: bool
+    grants: tuple[ResetGrant, ...]
+    checked_at: datetime
+
+    def available(self, now: datetime) -> tuple[int, int]:
+        """(resets left, resets in all) over grants that have started, not ended and are not paused."""
+        live = [
+            grant
+            for grant in self.grants
+            if not grant.paused
+            and (grant.starts_at is None or grant.starts_at <= now)
+            and (grant.ends_at is None or now < grant.ends_at)
+        ]
+        return sum(g.resets_left for g in live), sum(g.resets_total for g in live)
+
+
+@dataclass(frozen=True)
 class CodeReport:
     """The outcome of one Code-mode poll (or database read), ready to present."""
 
@@ -132,6 +192,9 @@ class CodeReport:
     updated_at: datetime | None
     windows: tuple[WindowReport, ...]
     extra_usage: ExtraUsage | None
+    # Filled by the monitor from our history and the grants cache (issue 15); empty when not known.
+    limit_hits: tuple[LimitHit, ...] = ()
+    reset_grants: ResetGrants | None = None
 
 
 @dataclass(frozen=True)
