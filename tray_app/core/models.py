@@ -92,6 +92,7 @@ class Snapshot:
     at: datetime
     utilization: float
     resets_at: datetime | None
+    locked: bool = False  # the server said the window was locked (stored since schema version 4)
 
 
 @dataclass(frozen=True)
