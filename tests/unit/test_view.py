@@ -79,7 +79,8 @@ def test_fresh_climbing() -> None:
         "    Resets in 2 h 14 m (at 16:20)",
         "    11.2 %/h · projected 82 % at reset",
         "    From Claude Code, 20 s ago",
-        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · from Anthropic, 3 min ago",
+        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · 0.4 %/h · projected 62 % at reset"
+        " · from Anthropic, 3 min ago",
         "Extra usage: $12.34 of $40.00 this month",
     ]
     assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
@@ -156,7 +157,8 @@ def test_model_scoped_windows_and_pace_over() -> None:
     rows = [row.text for row in view(report(five(10.0), weekly(), fable)).menu]
     # A figure whose time of hearing is not known says only where it came from.
     assert (
-        "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · projected 133 % · from Anthropic" in rows
+        "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · 1.0 %/h · projected 133 % at reset"
+        " · from Anthropic" in rows
     )
 
 
@@ -265,3 +267,80 @@ def test_a_paused_endpoint_does_not_grey_figures_claude_code_gave_lately() -> No
     assert view(report(polled, status=Status.RATE_LIMITED, message=paused)).icon.badge is Badge.STALE
     old = WindowReport(five(62.0).window, NO_FORECAST, Source.CLAUDE_CODE, NOW - timedelta(hours=1))
     assert view(report(old, weekly(), status=Status.RATE_LIMITED, message=paused)).icon.badge is Badge.STALE
+
+
+# Issue 15: a model-scoped week at 100 % stops the user while the 5-hour figure reads "fine".
+FABLE_RESET = datetime(2026, 8, 9, 6, 12, tzinfo=UTC)  # Sunday
+
+
+def fable(utilization: float, *, locked: bool = False, binding: bool = False) -> WindowReport:
+    window = UsageWindow(
+        "seven_day_fable", "Weekly · Fable", utilization, FABLE_RESET, locked=locked, binding=binding
+    )
+    return WindowReport(window, Forecast(0.0, utilization, None))
+
+
+def test_a_blocked_fable_week_under_a_40_percent_5_hour_window() -> None:
+    vm = view(report(five(40.0), weekly(), fable(100.0, binding=True)))
+    icon = vm.icon
+    # The number stays the 5-hour figure; the blocked mark says the rest.
+    assert (icon.percent, icon.level, icon.badge, icon.blocked) == (40, Level.LOW, Badge.NONE, True)
+    assert vm.title == (
+        "Claude: Fable weekly limit reached - resets Sun 06:12 · 5-hour 40 % (resets 16:20) · Weekly 41 %"
+    )
+    rows = [row.text for row in vm.menu]
+    assert rows[0] == "Fable weekly limit reached - resets Sun 06:12"
+    assert rows[1] == "jane@example.com · Max 5x"
+    assert "Weekly · Fable: 100 % used (binding) · resets Sun 06:12 (in 4 d 16 h) · from Anthropic" in rows
+
+
+def test_without_a_block_the_icon_has_no_mark_and_the_menu_starts_with_the_account() -> None:
+    vm = view(report(five(40.0), weekly(), fable(99.6)))
+    assert vm.icon.blocked is False
+    assert [row.text for row in vm.menu][0] == "jane@example.com · Max 5x"
+    assert vm.title == "Claude: 5-hour 40 % (resets 16:20) · Weekly 41 %"
+
+
+def test_a_locked_window_says_locked_whatever_its_figure() -> None:
+    locked = WindowReport(
+        UsageWindow("seven_day", "Weekly", 30.0, WEEK_RESET, locked=True), NO_FORECAST, Source.ANTHROPIC
+    )
+    vm = view(report(five(12.0), locked))
+    assert vm.icon.blocked is True and vm.icon.percent == 12
+    rows = [row.text for row in vm.menu]
+    assert rows[0] == "Weekly limit locked - resets Thu 19:00"
+    assert "Weekly: 30 % used (locked) · resets Thu 19:00 (in 2 d 4 h) · from Anthropic" in rows
+
+
+def test_of_several_blocked_windows_the_one_that_frees_up_last_is_named() -> None:
+    # The 5-hour block ends at 16:20 but Fable stays blocked until Sunday: Sunday is when work resumes.
+    both = view(report(five(100.0), weekly(), fable(100.0)))
+    assert [row.text for row in both.menu][0] == "Fable weekly limit reached - resets Sun 06:12"
+    only_five = view(report(five(100.0), weekly()))
+    assert [row.text for row in only_five.menu][0] == "5-hour limit reached - resets 16:20"
+    assert only_five.title.startswith("Claude: 5-hour limit reached - resets 16:20 · 5-hour 100 %")
+
+
+def test_a_block_whose_reset_has_passed_blocks_nothing() -> None:
+    over = UsageWindow("seven_day_fable", "Weekly · Fable", 100.0, NOW - timedelta(minutes=1))
+    vm = view(report(five(40.0), WindowReport(over, NO_FORECAST)))
+    assert vm.icon.blocked is False
+    assert [row.text for row in vm.menu][0] == "jane@example.com · Max 5x"
+
+
+def test_no_blocked_mark_without_figures_to_stand_behind() -> None:
+    message = "expired: run `claude` to refresh the login"
+    vm = view(report(five(40.0), fable(100.0), status=Status.LOGIN_NEEDED, message=message))
+    assert (vm.icon.badge, vm.icon.blocked) == (Badge.LOGIN, False)
+
+
+def test_every_window_row_carries_its_pace_and_a_distant_limit_names_its_day() -> None:
+    climbing = WindowReport(
+        UsageWindow("seven_day_fable", "Weekly · Fable", 70.0, WEEK_RESET),
+        Forecast(2.0, 140.0, datetime(2026, 8, 6, 2, 10, tzinfo=UTC)),
+    )
+    rows = [row.text for row in view(report(five(10.0), climbing)).menu]
+    assert (
+        "Weekly · Fable: 70 % used · resets Thu 19:00 (in 2 d 4 h) · 2.0 %/h · projected 140 % at reset"
+        " · limit at Thu 02:10 · from Anthropic" in rows
+    )

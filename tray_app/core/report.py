@@ -288,8 +288,11 @@ def sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
-    """'22 %/h · projected 110 % at reset · limit at 14:32', or why there is no projection."""
+def pace_phrase(item: WindowReport, tz: tzinfo, now: datetime | None = None) -> str:
+    """'22 %/h · projected 110 % at reset · limit at 14:32', or why there is no projection.
+
+    now: name the day of a limit that is not today ('limit at Thu 02:10'), as a weekly window's is.
+    """
     fc = item.forecast
     if fc.rate_per_hour is None:
         return "pace: not enough history yet"
@@ -297,7 +300,9 @@ def pace_phrase(item: WindowReport, tz: tzinfo) -> str:
     if fc.projected_at_reset is not None:
         parts.append(f"projected {fc.projected_at_reset:.0f} % at reset")
     if fc.limit_at is not None:
-        parts.append(f"limit at {fc.limit_at.astimezone(tz):%H:%M}")
+        local = fc.limit_at.astimezone(tz)
+        today = now is None or local.date() == now.astimezone(tz).date()
+        parts.append(f"limit at {local:%H:%M}" if today else f"limit at {local:%a %H:%M}")
     return " · ".join(parts)
 
 

@@ -6,8 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from tray_app.core.blocked import blocked_phrase, blocking_window
 from tray_app.core.console import ConsoleReport
-from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Source, Status, WindowReport
+from tray_app.core.models import (
+    FIVE_HOUR,
+    SEVEN_DAY,
+    CodeReport,
+    Source,
+    Status,
+    UsageWindow,
+    WindowReport,
+)
 from tray_app.core.report import (
     console_lines,
     console_status_line,
@@ -120,7 +129,13 @@ def icon_spec(report: CodeReport, now: datetime, options: ViewOptions) -> IconSp
         weekly_level=level_for(0.0 if weekly is None else weekly.window.utilization, options.thresholds),
         badge=badge,
         style=options.style,
+        # No figures to stand behind (login needed, nothing fetched): no claim that anything is blocked.
+        blocked=badge not in (Badge.LOGIN, Badge.NO_DATA) and _blocking(report, now) is not None,
     )
+
+
+def _blocking(report: CodeReport, now: datetime) -> UsageWindow | None:
+    return blocking_window((item.window for item in report.windows), now)
 
 
 def _short_label(item: WindowReport) -> str:
@@ -134,7 +149,9 @@ def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
     elif not report.windows:
         text = f"Claude usage: {status_line(report, now)}"
     else:
-        parts = []
+        # The block leads: the tooltip is cut at 127 characters, and it is what the user must know.
+        blocking = _blocking(report, now)
+        parts = [] if blocking is None else [blocked_phrase(blocking, now, tz)]
         for item in report.windows[:2]:
             part = f"{_short_label(item)} {format_percent(item.window.utilization)}"
             if item.window.id == FIVE_HOUR and item.window.resets_at is not None:
@@ -152,6 +169,10 @@ def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
 def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
     window = item.window
     used = f"{window.label}: {format_percent(window.utilization)} used"
+    if window.locked:
+        used += " (locked)"  # the figure alone would not say it: a locked window may be far from 100 %
+    if window.binding:
+        used += " (binding)"  # limits[].is_active: the limit that binds now
     if window.id == FIVE_HOUR:
         return [
             MenuRow(used),
@@ -160,9 +181,10 @@ def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]
             MenuRow(f"    {sentence(source_phrase(item, now))}"),
         ]
     row = f"{used} · {reset_phrase(window.resets_at, now, tz, window.utilization)}"
-    projected = item.forecast.projected_at_reset
-    if projected is not None and projected > 100:
-        row += f" · projected {projected:.0f} %"
+    # One line per window, its pace included: a model-scoped week can stop the user as surely as the
+    # 5 hours. A blocked window has no pace worth telling, and an unknown pace would only add words.
+    if item.forecast.rate_per_hour is not None and not window.blocked:
+        row += f" · {pace_phrase(item, tz, now)}"
     return [MenuRow(f"{row} · {source_phrase(item, now)}")]
 
 
@@ -174,6 +196,10 @@ def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> Menu
 
 def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:
     rows: list[MenuRow] = []
+    blocking = _blocking(report, now)
+    if blocking is not None:
+        # First, above the account: the answer to "why can't I work?" must not need a scroll or a search.
+        rows.append(MenuRow(sentence(blocked_phrase(blocking, now, tz))))
     account = report.account
     who = [part for part in ((account.email, account.plan) if account else ()) if part]
     rows.append(MenuRow(" · ".join(who) if who else "Claude Code"))

@@ -43,6 +43,9 @@ class IconSpec:
     weekly_level: Level
     badge: Badge
     style: IconStyle
+    # Some window (any, model-scoped ones included) is at 100 % or locked: a mark of its own, because
+    # the number shows only the 5-hour figure and a 40 % there says nothing about a blocked week.
+    blocked: bool = False
 
 
 class Action(StrEnum):
