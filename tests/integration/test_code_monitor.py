@@ -84,7 +84,7 @@ def window_ids(report: CodeReport) -> list[str]:
         ("full", ["five_hour", "seven_day", "seven_day_fable"], False),
         ("minimal", ["five_hour", "seven_day", "seven_day_opus"], None),
         ("enterprise", [], True),
-        ("no_usage_yet", ["five_hour", "seven_day"], None),
+        ("no_usage_yet", ["five_hour", "seven_day", "harbor_lantern", "cinder_cove"], None),
         ("rising", ["five_hour", "seven_day", "seven_day_fable"], True),
     ],
 )

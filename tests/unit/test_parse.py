@@ -173,14 +173,19 @@ def test_unparseable_reset_time_keeps_the_figure() -> None:
     assert (window.utilization, window.resets_at) == (5.0, None)
 
 
-def test_unknown_codename_keys_are_ignored() -> None:
+def test_codename_keys_in_use_are_other_limits_and_flags_are_not_windows() -> None:
     body = {
         "seven_day": {"utilization": 3, "resets_at": None},
         "harbor_lantern": {"utilization": 50.0, "resets_at": "2026-08-04T16:20:00Z"},
         "tangelo": {"utilization": 7},
         "new_flag": True,
     }
-    assert ids(body) == [("seven_day", "Weekly", 3.0)]
+    assert ids(body) == [
+        ("seven_day", "Weekly", 3.0),
+        ("harbor_lantern", "harbor_lantern", 50.0),
+        ("tangelo", "tangelo", 7.0),
+    ]
+    assert [w.other for w in parse_usage(body).windows] == [False, True, True]
 
 
 def test_limits_fill_missing_flat_windows() -> None:
@@ -282,8 +287,17 @@ def test_profile() -> None:
         ("max", "default_claude_max_5x", "Max 5x"),
         ("team", None, "Team"),
         ("claude_enterprise", None, "Enterprise"),
-        ("something_new", None, None),
+        ("claude_max", "default_claude_max_20x", "Max 20x"),
+        ("claude_team", "default_claude_team_premium", "Team Premium"),
+        ("claude_pro", "default_claude_ai", "Pro"),  # a tier of another name does not rename the plan
+        (None, "default_claude_max_20x", "Max 20x"),  # credentials without subscriptionType
+        (None, "default_raven", None),
+        ("something_new", None, "Something New"),  # a plan we have no word for, still readable
+        ("claude_education", None, "Education"),
+        ("claude_max", "default_claude_max_50x", "Max 50x"),
         (None, None, None),
+        (3, ["max"], None),
+        ("???", "", None),
     ],
 )
 def test_plan_names(plan: object, tier: object, expected: str | None) -> None:

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from tray_app.core.errors import CredentialsError, ShapeError
+from tray_app.core.limit_names import (
+    KNOWN_UNNAMED,
+    LIMIT_KINDS,
+    NAMED,
+    NOT_WINDOWS,
+    display_rank,
+    scoped_id,
+)
 from tray_app.core.models import (
-    FIVE_HOUR,
-    SEVEN_DAY,
     Account,
     CodeUsage,
     ExtraUsage,
@@ -23,16 +30,7 @@ from tray_app.core.numbers import finite_number
 from tray_app.core.timeparse import from_epoch, parse_timestamp
 from tray_app.core.web import Overage, Prepaid, WebOrganization
 
-# The flat windows we show, in display order. Codename keys (tangelo, iguana_necktie, ...) are
-# deliberately absent: they come and go without notice and mean nothing to a user.
-_FLAT_WINDOWS: tuple[tuple[str, str], ...] = (
-    (FIVE_HOUR, "5-hour"),
-    (SEVEN_DAY, "Weekly"),
-    ("seven_day_opus", "Weekly · Opus"),
-    ("seven_day_sonnet", "Weekly · Sonnet"),
-)
-_LIMIT_KIND_TO_FLAT = {"session": FIVE_HOUR, "weekly_all": SEVEN_DAY}
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_BY_ID = {name.window_id: name for name in NAMED.values()}
 
 
 def _percent(value: object) -> float | None:
@@ -51,56 +49,88 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _window(window_id: str, label: str, raw: object) -> UsageWindow | None:
+def _window(window_id: str, label: str, raw: object, other: bool = False) -> UsageWindow | None:
     if not isinstance(raw, Mapping):
         return None
     utilization = _percent(raw.get("utilization"))
     if utilization is None:
         return None
-    return UsageWindow(window_id, label, utilization, parse_timestamp(raw.get("resets_at")))
+    # locked_reason's values are undocumented (only null was ever captured): anything else is a lock.
+    locked = raw.get("locked_reason") is not None
+    resets_at = parse_timestamp(raw.get("resets_at"))
+    return UsageWindow(window_id, label, utilization, resets_at, locked=locked, other=other)
 
 
-def _scoped_window(raw: Mapping[str, Any]) -> UsageWindow | None:
-    """A model-scoped weekly window from limits[], e.g. "Fable" -> seven_day_fable."""
+def _flat_windows(body: Mapping[str, Any]) -> dict[str, UsageWindow]:
+    """The top-level window keys by window id: named ones first, so a stray key cannot shadow one."""
+    named: dict[str, UsageWindow] = {}
+    others: dict[str, UsageWindow] = {}
+    for key, raw in body.items():
+        if not isinstance(key, str) or key in NOT_WINDOWS:
+            continue
+        name = NAMED.get(key) or KNOWN_UNNAMED.get(key)
+        if name is None:
+            window = _window(key, key, raw, other=True)
+        else:
+            window = _window(name.window_id, name.label, raw, other=key in KNOWN_UNNAMED)
+            if window is not None and name.quiet_at_zero and window.utilization <= 0 and not window.locked:
+                window = None
+        if window is not None:
+            (others if window.other else named).setdefault(window.id, window)
+    return {**others, **named}
+
+
+def _scoped_name(raw: Mapping[str, Any]) -> str | None:
     scope = raw.get("scope")
     model = scope.get("model") if isinstance(scope, Mapping) else None
-    name = _text(model.get("display_name")) if isinstance(model, Mapping) else None
-    if name is None:
-        name = _text(model.get("id")) if isinstance(model, Mapping) else None
+    if not isinstance(model, Mapping):
+        return None
+    return _text(model.get("display_name")) or _text(model.get("id"))
+
+
+def _limit_window(raw: Mapping[str, Any]) -> UsageWindow | None:
+    """One limits[] entry as a window: session -> five_hour, weekly_all -> seven_day, a model-scoped
+    week by its model's name ("Fable" -> seven_day_fable, the window of seven_day_overage_included)."""
+    kind = raw.get("kind")
+    if isinstance(kind, str) and kind in LIMIT_KINDS:
+        window_id: str | None = LIMIT_KINDS[kind]
+        name = None
+    elif kind == "weekly_scoped":
+        name = _scoped_name(raw)
+        window_id = None if name is None else scoped_id(name)
+    else:
+        return None  # model_scoped and newer kinds: their shape was never captured
     utilization = _percent(raw.get("percent"))
-    if name is None or utilization is None:
+    if window_id is None or utilization is None:
         return None
-    slug = _NOT_SLUG.sub("_", name.lower()).strip("_")
-    if not slug:
-        return None
-    return UsageWindow(
-        f"seven_day_{slug}", f"Weekly · {name}", utilization, parse_timestamp(raw.get("resets_at"))
+    known = _BY_ID.get(window_id)
+    label = known.label if known is not None else f"Weekly · {name}"
+    resets_at = parse_timestamp(raw.get("resets_at"))
+    return UsageWindow(window_id, label, utilization, resets_at, binding=raw.get("is_active") is True)
+
+
+def _windows_from_limits(limits: object) -> dict[str, UsageWindow]:
+    windows: dict[str, UsageWindow] = {}
+    for raw in limits if isinstance(limits, list) else ():
+        window = _limit_window(raw) if isinstance(raw, Mapping) else None
+        if window is not None:
+            windows.setdefault(window.id, window)
+    return windows
+
+
+def _combined(flat: UsageWindow | None, listed: UsageWindow | None) -> UsageWindow | None:
+    """limits[] wins over a flat key for the same limit (one client read a flat seven_day of 100 % while
+    the week stood at 1 %); its percent is whole, so the flat key's decimals are kept when they agree.
+    Only the flat key can say "locked"; only limits[] can say "binding"."""
+    if flat is None or listed is None:
+        return flat or listed
+    agree = abs(flat.utilization - listed.utilization) < 1
+    return replace(
+        listed,
+        utilization=flat.utilization if agree else listed.utilization,
+        resets_at=listed.resets_at or flat.resets_at,
+        locked=flat.locked,
     )
-
-
-def _windows_from_limits(limits: object) -> tuple[dict[str, UsageWindow], list[UsageWindow]]:
-    """Split limits[] into stand-ins for the flat windows and the model-scoped weekly windows."""
-    generic: dict[str, UsageWindow] = {}
-    scoped: list[UsageWindow] = []
-    if not isinstance(limits, list):
-        return generic, scoped
-    for raw in limits:
-        if not isinstance(raw, Mapping):
-            continue
-        kind = raw.get("kind")
-        if kind == "weekly_scoped":
-            window = _scoped_window(raw)
-            if window is not None and all(w.id != window.id for w in scoped):
-                scoped.append(window)
-        elif isinstance(kind, str) and kind in _LIMIT_KIND_TO_FLAT:
-            window_id = _LIMIT_KIND_TO_FLAT[kind]
-            label = dict(_FLAT_WINDOWS)[window_id]
-            window = _window(
-                window_id, label, {"utilization": raw.get("percent"), "resets_at": raw.get("resets_at")}
-            )
-            if window is not None:
-                generic.setdefault(window_id, window)
-    return generic, scoped
 
 
 def _extra_usage(raw: object) -> ExtraUsage | None:
@@ -129,20 +159,20 @@ def _extra_usage(raw: object) -> ExtraUsage | None:
 
 
 def parse_usage(body: object) -> CodeUsage:
-    """Convert a /api/oauth/usage body. Raises ShapeError when it is not a JSON object at all."""
+    """Convert a /api/oauth/usage body. Raises ShapeError when it is not a JSON object at all.
+
+    Windows come 5-hour, weekly, the named ones, then those under "Other limits" (UsageWindow.other).
+    """
     if not isinstance(body, Mapping):
         raise ShapeError(f"usage answer is a {type(body).__name__}, not a JSON object")
-    generic, scoped = _windows_from_limits(body.get("limits"))
-    windows: list[UsageWindow] = []
-    for window_id, label in _FLAT_WINDOWS:
-        # The flat keys carry fractional percentages; limits[] rounds them, so it only fills gaps.
-        window = _window(window_id, label, body.get(window_id)) or generic.get(window_id)
-        if window is not None:
-            windows.append(window)
-    for window in scoped:
-        # limits[] is the current source for model-scoped windows; it replaces the flat legacy key.
-        windows = [w for w in windows if w.id != window.id]
-        windows.append(window)
+    flat = _flat_windows(body)
+    listed = _windows_from_limits(body.get("limits"))
+    windows = [
+        window
+        for window_id in dict.fromkeys([*flat, *listed])
+        if (window := _combined(flat.get(window_id), listed.get(window_id))) is not None
+    ]
+    windows.sort(key=lambda w: display_rank(w.id, w.other))
     return CodeUsage(tuple(windows), _extra_usage(body.get("extra_usage")))
 
 
@@ -160,29 +190,36 @@ def reject_empty_answer(usage: CodeUsage, last_good: CodeUsage | None) -> CodeUs
     return usage
 
 
-_PLANS = {
-    "claude_pro": "Pro",
-    "claude_max": "Max",
-    "claude_team": "Team",
-    "claude_enterprise": "Enterprise",
-    "pro": "Pro",
-    "max": "Max",
-    "team": "Team",
-    "enterprise": "Enterprise",
-}
-_MAX_TIER = re.compile(r"max_(\d+x)")
+_PLAN_WORDS = {"pro": "Pro", "max": "Max", "team": "Team", "enterprise": "Enterprise"}
+_PLAN_PREFIX = re.compile(r"^(?:default_)?(?:claude_)?")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+_MULTIPLIER = re.compile(r"\d+x")
+_LONGEST_PLAN = 40  # an account line, not a place for whatever a garbled answer holds
+
+
+def _plan_words(code: object) -> list[str]:
+    """'default_claude_team_premium' -> ['team', 'premium']."""
+    if not isinstance(code, str):
+        return []
+    return [word for word in _NOT_WORD.split(_PLAN_PREFIX.sub("", code.strip().lower())) if word]
 
 
 def plan_name(plan_type: object, rate_limit_tier: object = None) -> str | None:
-    """ "Max 5x" from organization_type/subscriptionType and rate_limit_tier; None when unknown."""
-    plan = _PLANS.get(plan_type.lower()) if isinstance(plan_type, str) else None
-    if plan is None:
-        return None
-    if plan == "Max" and isinstance(rate_limit_tier, str):
-        multiplier = _MAX_TIER.search(rate_limit_tier)
-        if multiplier:
-            return f"Max {multiplier.group(1)}"
-    return plan
+    """ "Max 20x", "Team Premium" from organization_type/subscriptionType and rate_limit_tier.
+
+    The tier refines the plan when it names the same plan (default_claude_team_premium for claude_team).
+    A plan we have no word for is shown from its own code ("claude_education" -> "Education") rather than
+    hidden: plans come and go faster than releases. None when neither names a plan.
+    """
+    plan = _plan_words(plan_type)
+    tier = _plan_words(rate_limit_tier)
+    # A tier alone counts only when it names a plan we know ("default_claude_ai" is every Pro account's).
+    if (plan and tier[: len(plan)] == plan) or (not plan and tier[:1] and tier[0] in _PLAN_WORDS):
+        plan = tier
+    words = [
+        word if _MULTIPLIER.fullmatch(word) else _PLAN_WORDS.get(word, word.capitalize()) for word in plan
+    ]
+    return " ".join(words)[:_LONGEST_PLAN] or None
 
 
 def parse_profile(body: object) -> Account:
@@ -205,15 +242,15 @@ def parse_profile(body: object) -> Account:
 def parse_credentials(document: object) -> OAuthCredentials:
     """Read claudeAiOauth from Claude Code's credentials JSON; tolerant of missing or odd fields."""
     if not isinstance(document, Mapping):
-        raise CredentialsError("the credentials are not a JSON object: run `claude` to log in again")
+        raise CredentialsError("the credentials are not a JSON object: run `claude auth login`")
     oauth = document.get("claudeAiOauth")
     if not isinstance(oauth, Mapping):
         raise CredentialsError(
-            "no Claude Code login (claudeAiOauth) in the credentials: run `claude` and log in"
+            "no Claude Code login (claudeAiOauth) in the credentials: run `claude auth login`"
         )
     access = _text(oauth.get("accessToken"))
     if access is None:
-        raise CredentialsError("the Claude Code login has no access token: run `claude` and log in")
+        raise CredentialsError("the Claude Code login has no access token: run `claude auth login`")
     expires_ms = finite_number(oauth.get("expiresAt"))
     scopes_raw = oauth.get("scopes")
     # A non-array scopes value once hung Claude Code itself; treat it as "unknown" rather than fail.

@@ -315,7 +315,7 @@ def _no_usage_body(now: float) -> dict[str, Any]:
         "five_hour": {"utilization": 0.0, "resets_at": None},
         "seven_day": {"utilization": 5, "resets_at": week_end.strftime("%Y-%m-%dT%H:%M:%SZ")},
         "seven_day_opus": None,
-        # Codename windows appear without notice; clients must ignore them, not crash or show them.
+        # Codename windows appear without notice: shown under "Other limits" while above 0 %, never a crash.
         "harbor_lantern": {"utilization": 50.0, "resets_at": lantern_end.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
         "cinder_cove": {"utilization": 12, "resets_at": None},
         "wattle_ember": None,
