@@ -61,7 +61,11 @@ def seed(path: Path, since: datetime, until: datetime) -> None:
         ]
         at += STEP
     with sqlite3.connect(path) as conn:
-        conn.executemany("INSERT INTO window_snapshots VALUES (?, ?, ?, ?, ?)", rows)
+        conn.executemany(
+            "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
     conn.close()
 
 

@@ -49,7 +49,7 @@ def test_fresh_database_is_private_wal_and_current(tmp_path: Path) -> None:
         assert _mode(path) == 0o600
         wal = path.with_name(path.name + "-wal")
         assert wal.exists() and _mode(wal) == 0o600
-    assert plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(3,)]
+    assert plain(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)] == [(4,)]
     assert plain(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in plain(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"window_snapshots", "kv", "backoff", "console_days", "readings"} <= tables

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 # cannot eat the machine's memory.
 MAX_PENDING_ROWS = 60_000
 
-WindowRow = tuple[int, str, str, float, int | None]
+WindowRow = tuple[int, str, str, float, int | None, int]  # ..., resets_at, locked (0 or 1)
 ConsoleRow = tuple[int, str, str, str]
 
 
@@ -43,8 +43,8 @@ class Pending:
     def write_to(self, conn: sqlite3.Connection) -> None:
         """Apply everything waiting; the caller holds the transaction."""
         conn.executemany(
-            "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO window_snapshots (at, window_id, label, utilization, resets_at, locked)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
             self.windows,
         )
         conn.executemany(

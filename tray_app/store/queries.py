@@ -21,6 +21,7 @@ from tray_app.store import files
 from tray_app.store.buffer import upsert_kv
 from tray_app.store.database import Database
 from tray_app.store.history import RecentHistory, snapshots
+from tray_app.store.limits import LimitLog
 from tray_app.store.readings import Readings
 from tray_app.store.schema import LEGACY_FIVE_HOUR, SCHEMA_VERSION
 from tray_app.store.state import (
@@ -50,7 +51,8 @@ class Store:
     openable at all) never stops the program: new figures wait in memory, reads include them, `problem`
     says what is wrong in one line, and they are written as soon as the file takes them again.
     The small shared values are reached through typed accessors: backoffs, refusals, alert_state,
-    switches, code_cache, web_cache and console_cache; Claude Code's readings through readings.
+    switches, code_cache, web_cache and console_cache; Claude Code's readings through readings; the
+    limit hits in the history through limit_log.
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class Store:
         self.web_cache = WebCache(self._db)
         self.console_cache = ConsoleCache(self._db)
         self.readings = Readings(self._db)
+        self.limit_log = LimitLog(self._db)
         self._recent = RecentHistory()
 
     @classmethod
@@ -129,7 +132,7 @@ class Store:
                 " WHERE at >= ? ORDER BY at, window_id",
                 (cutoff,),
             )
-            waiting = [row for row in self._db.pending.windows if row[0] >= cutoff]
+            waiting = [row[:5] for row in self._db.pending.windows if row[0] >= cutoff]
         if waiting:
             rows = sorted(rows + waiting, key=lambda row: (row[0], row[1]))
         return [
@@ -177,7 +180,14 @@ class Store:
         """Record one row per window, all with the same time, in one transaction."""
         at_s = to_epoch(at)
         rows = [
-            (at_s, w.id, w.label, w.utilization, None if w.resets_at is None else to_epoch(w.resets_at))
+            (
+                at_s,
+                w.id,
+                w.label,
+                w.utilization,
+                None if w.resets_at is None else to_epoch(w.resets_at),
+                int(w.locked),
+            )
             for w in windows
         ]
         with self._db.lock:
@@ -227,7 +237,7 @@ class Store:
         """A window's rows waiting in memory, and the terminal monitor's (five_hour). Caller has the lock."""
         waiting = [
             (at, util, reset)
-            for at, wid, _, util, reset in self._db.pending.windows
+            for at, wid, _, util, reset, _ in self._db.pending.windows
             if wid == window_id and at >= cutoff
         ]
         return waiting, self._legacy_five_hour(cutoff) if window_id == FIVE_HOUR else []

@@ -63,6 +63,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (source, window_id)
         )""",
     ),
+    (
+        # The server's locked_reason on a window (issue 15): a limit hit even below 100 %. Older rows: 0.
+        "ALTER TABLE window_snapshots ADD COLUMN locked INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
