@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -48,10 +49,11 @@ def spec(
     weekly_level: Level = Level.LOW,
     badge: Badge = Badge.NONE,
     style: IconStyle = IconStyle.COLOR,
+    blocked: bool = False,
 ) -> IconSpec:
     if gauge is None and percent is not None:
         gauge = float(percent)
-    return IconSpec(percent, gauge, weekly, level, weekly_level, badge, style)
+    return IconSpec(percent, gauge, weekly, level, weekly_level, badge, style, blocked)
 
 
 CASES: dict[str, IconSpec] = {
@@ -72,7 +74,12 @@ CASES: dict[str, IconSpec] = {
     "mono_light": spec(34, Level.LOW, weekly=60, style=IconStyle.MONO_LIGHT),
     "mono_light_offline": spec(34, weekly=60, badge=Badge.OFFLINE, style=IconStyle.MONO_LIGHT),
     "mono_light_login": spec(None, weekly=None, badge=Badge.LOGIN, style=IconStyle.MONO_LIGHT),
+    # Issue 15: the Fable week at 100 % under a 5-hour window at 40 %.
+    "blocked": spec(40, Level.LOW, weekly=41, blocked=True),
+    "mono_dark_blocked": spec(40, Level.LOW, weekly=41, style=IconStyle.MONO_DARK, blocked=True),
+    "mono_light_blocked": spec(40, Level.LOW, weekly=41, style=IconStyle.MONO_LIGHT, blocked=True),
 }
+BLOCKED_CASES = ("blocked", "mono_dark_blocked", "mono_light_blocked")
 SIZES = (ICON_SIZE_DEFAULT, ICON_SIZE_MACOS, 22, 16)
 
 
@@ -274,3 +281,44 @@ def test_a_gauge_thinner_than_a_pixel_draws_an_empty_gauge(size: int, gauge: flo
         sum(close(rgba[:3], green, 40) for rgba in pixels(thin))
         <= sum(close(rgba[:3], green, 40) for rgba in pixels(empty)) + size
     )  # at most a sliver of fill
+
+
+def blocked_mark_shows(image: Image.Image, mono: bool) -> bool:
+    """The "no entry" sign in the corner: a disc centred at 51/64 of the size, radius 11/64, with a bar
+    across its centre. Colour: red above and below the centre, white at it. Mono: ink above and below,
+    a hole (alpha 0) at it. This is how a screenshot of the tray can recognise the mark, too."""
+    size = image.width
+    everything = pixels(image)
+    centre = int(51 * size / 64)
+    reach = round(11 * size / 64 * 0.7)
+    middle = everything[centre * size + centre]
+    ends = [everything[(centre + dy) * size + centre] for dy in (-reach, reach)]
+    if mono:
+        return middle[3] <= 16 and all(end[3] >= 200 for end in ends)
+    red = all(end[0] >= 200 and end[1] <= 80 and end[2] <= 80 and end[3] == 255 for end in ends)
+    return red and min(middle[:3]) >= 230
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name", BLOCKED_CASES)
+def test_the_blocked_goldens_show_the_mark(name: str, size: int) -> None:
+    # Checked on the stored PNGs, so goldens rewritten from a drawing that lost the mark fail here.
+    with Image.open(GOLDEN / f"icon_{name}_{size}.png") as stored:
+        expected = stored.copy()
+    mono = CASES[name].style is not IconStyle.COLOR
+    assert blocked_mark_shows(expected, mono)
+    assert not blocked_mark_shows(shown(replace(CASES[name], blocked=False), size), mono)
+
+
+@pytest.mark.parametrize("badge", [Badge.PACE, Badge.OFFLINE, Badge.STALE])
+def test_the_blocked_mark_wins_the_corner_and_keeps_its_colours_on_old_figures(badge: Badge) -> None:
+    image = shown(spec(40, Level.LOW, badge=badge, blocked=True), 16)
+    assert blocked_mark_shows(image, mono=False)
+    magenta = [p for p in pixels(image) if p[0] > 180 and p[2] > 140 and p[1] < 120]
+    assert not magenta, "the pace triangle shows beside the blocked mark"
+
+
+def test_the_renderer_draws_a_blocked_spec_apart_from_an_unblocked_one() -> None:
+    renderer = IconRenderer(ICON_SIZE_DEFAULT)
+    plain, blocked = renderer.image(spec(40)), renderer.image(spec(40, blocked=True))
+    assert renderer.renders == 2 and plain.tobytes() != blocked.tobytes()

@@ -45,6 +45,11 @@ _GREY_FILL = (128, 128, 128)
 _NEUTRAL_TRACK = (66, 66, 66)
 _PACE = (255, 48, 220)  # magenta: never a level colour, so it cannot be read as one
 _OFFLINE_MARK = (236, 236, 236)
+# The blocked mark is a "no entry" sign: a red disc with a white bar. The red is the critical level's
+# hue but the shape and the bar are its own, and it sits where no figure does, so it is never read as
+# a level; white on red keeps the bar readable at 16 px.
+_BLOCKED = (235, 30, 30)
+_BLOCKED_BAR = (255, 255, 255)
 _TRACK_MIX = 0.3  # how much of the level colour tints a gauge's empty track
 
 # Mono styles draw one colour; these alphas separate live figures, faded ones and empty tracks.
@@ -73,6 +78,11 @@ _MAIN_TOP, _MAIN_BOTTOM = 43, 51
 _WEEKLY_TOP, _WEEKLY_BOTTOM = 54, 58
 _MARK_LEFT, _MARK_RIGHT, _MARK_TOP, _MARK_BOTTOM = 42, 60, 41, 59
 _MARK_STROKE = 3
+# Bigger than the other marks, since it is the one that must read at 16 px: a disc in 40-62 both ways
+# (the tile's rounded corner still clears it) and a bar across it; the gauges end before it.
+_BLOCKED_LEFT, _BLOCKED_TOP, _BLOCKED_SIZE = 40, 40, 22
+_BLOCKED_BAR_HEIGHT, _BLOCKED_BAR_INSET = 7, 4
+_GAUGE_RIGHT_BLOCKED = 36
 
 # Seven segments: a top, b upper right, c lower right, d bottom, e lower left, f upper left, g middle.
 _SEGMENTS: Mapping[str, str] = MappingProxyType(
@@ -106,6 +116,8 @@ class _Inks:
     weekly: _Ink
     weekly_track: _Ink
     mark: _Ink
+    blocked: _Ink  # the blocked mark's disc
+    blocked_bar: _Ink  # its bar: white in colour, a hole in the mono styles
 
 
 def render_icon(spec: IconSpec, size: int) -> Image.Image:
@@ -120,7 +132,7 @@ def render_icon(spec: IconSpec, size: int) -> Image.Image:
     _draw_tile(pen, inks)
     _draw_figure(pen, spec, inks)
     _draw_gauges(pen, spec, inks)
-    _draw_mark(pen, spec.badge, inks)
+    _draw_mark(pen, spec, inks)
     small = canvas.resize((size, size), Image.Resampling.LANCZOS)
     if not mono:
         return small
@@ -196,6 +208,8 @@ def _color_inks(spec: IconSpec) -> _Inks:
         weekly=_rgba(weekly),
         weekly_track=_rgba(weekly_track),
         mark=_rgba(_PACE if spec.badge is Badge.PACE else _OFFLINE_MARK),
+        blocked=_rgba(_BLOCKED),
+        blocked_bar=_rgba(_BLOCKED_BAR),
     )
 
 
@@ -213,6 +227,9 @@ def _mono_inks(spec: IconSpec) -> _Inks:
         weekly=fill,
         weekly_track=track,
         mark=_ALPHA_FULL,
+        # Full strength even on old figures: the block lasts until its reset, which is still ahead.
+        blocked=_ALPHA_FULL,
+        blocked_bar=0,
     )
 
 
@@ -251,6 +268,12 @@ class _Pen:
     def polygon(self, points: Sequence[_Point], ink: _Ink) -> None:
         s = _SUPERSAMPLE
         self._draw.polygon([(x * s, y * s) for x, y in points], fill=ink)
+
+    def disc(self, cx: float, cy: float, radius: float, ink: _Ink) -> None:
+        s = _SUPERSAMPLE
+        self._draw.ellipse(
+            ((cx - radius) * s, (cy - radius) * s, (cx + radius) * s, (cy + radius) * s), fill=ink
+        )
 
     def ring(self, cx: float, cy: float, radius: float, width: float, ink: _Ink) -> None:
         s = _SUPERSAMPLE
@@ -371,6 +394,8 @@ def _fraction(value: float | None) -> float:
 def _draw_gauges(pen: _Pen, spec: IconSpec, inks: _Inks) -> None:
     left = pen.px(_GAUGE_LEFT)
     right = pen.px(_GAUGE_RIGHT_BADGE if spec.badge in _MARKED else _GAUGE_RIGHT)
+    if spec.blocked:
+        right = pen.px(_GAUGE_RIGHT_BLOCKED)
     empty = spec.badge in _NO_NUMBER
     gauges = (
         (_MAIN_TOP, _MAIN_BOTTOM, spec.gauge, inks.gauge, inks.gauge_track),
@@ -385,10 +410,19 @@ def _draw_gauges(pen: _Pen, spec: IconSpec, inks: _Inks) -> None:
             pen.rect(left, top, left + (right - left) * _fraction(value), bottom, fill)
 
 
-def _draw_mark(pen: _Pen, badge: Badge, inks: _Inks) -> None:
+def _draw_mark(pen: _Pen, spec: IconSpec, inks: _Inks) -> None:
     x0, x1 = pen.exact(_MARK_LEFT), pen.exact(_MARK_RIGHT)
     y0, y1 = pen.exact(_MARK_TOP), pen.exact(_MARK_BOTTOM)
-    if badge is Badge.PACE:
+    badge = spec.badge
+    if spec.blocked:
+        # Blocked wins the corner over pace and offline: it answers "can I work now?", and the tooltip
+        # still tells the rest (an old figure is also greyed, so offline is not hidden).
+        radius = pen.exact(_BLOCKED_SIZE) / 2
+        cx, cy = pen.exact(_BLOCKED_LEFT) + radius, pen.exact(_BLOCKED_TOP) + radius
+        inset, half = pen.exact(_BLOCKED_BAR_INSET), pen.exact(_BLOCKED_BAR_HEIGHT) / 2
+        pen.disc(cx, cy, radius, inks.blocked)
+        pen.rect(cx - radius + inset, cy - half, cx + radius - inset, cy + half, inks.blocked_bar)
+    elif badge is Badge.PACE:
         # An up-pointing triangle: usage is climbing faster than the window allows.
         pen.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], inks.mark)
     elif badge is Badge.OFFLINE:
