@@ -101,7 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", default="24h", type=_duration, help="how far back: 30m, 24h, 7d, 2w (default 24h)"
     )
     history.add_argument(
-        "--format", dest="output", choices=("csv", "json"), default="csv", help="export format"
+        "--format",
+        dest="output",
+        choices=("text", "csv", "json"),
+        help="export format (csv by default; text, the default, only with --limits)",
+    )
+    history.add_argument(
+        "--limits", action="store_true", help="list the times a limit was hit (at 100 %% or locked) instead"
     )
     history.add_argument(
         "--chart", type=Path, metavar="OUT.png", help="draw the history chart to this PNG instead"
@@ -207,7 +213,14 @@ def _dispatch(command: str, app: App, env: Environment, clock: Clock, args: argp
         from tray_app.commands import history
 
         return history.run(
-            app, env, clock, since=args.since, output=args.output, chart=args.chart, theme=args.theme
+            app,
+            env,
+            clock,
+            since=args.since,
+            output=args.output,
+            chart=args.chart,
+            theme=args.theme,
+            limits=args.limits,
         )
     from tray_app.commands import status
 
