@@ -15,6 +15,7 @@ from email.utils import formatdate
 from typing import Any
 
 from tray_app.demo.common import JSON, RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response
+from tray_app.demo.shapes_2026 import BODIES, SCENARIOS_2026
 
 # Under these the profile endpoint fails like the usage endpoint, so a client never sees a
 # working profile next to a failing usage call.
@@ -40,6 +41,7 @@ SCENARIOS: tuple[str, ...] = (
     "html_ok",
     "truncated",
     "slow",
+    *SCENARIOS_2026,
 )
 
 USAGE_PATH = "/api/oauth/usage"
@@ -394,6 +396,8 @@ def _usage_answer(
         "truncated": lambda: _truncated(rising_body()),
         "slow": lambda: replace(json_response(200, rising_body()), delay=slow_seconds),
     }
+    if scenario in BODIES:
+        return json_response(200, BODIES[scenario](clock()))
     return answers[scenario]()
 
 
@@ -412,8 +416,9 @@ def oauth_answer(
     token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
     if token not in access_tokens:
         return _invalid_bearer()
-    if path == USAGE_PATH and not headers.get("user-agent", "").startswith("claude-code/"):
-        # The real server puts unknown agents in a far stricter bucket that answers 429 at once.
+    if path == USAGE_PATH and not headers.get("user-agent", "").startswith(("claude-code/", "claude-cli/")):
+        # The real server puts unknown agents in a far stricter bucket that answers 429 at once (the CLI's
+        # own claude-cli/ string, which the free-resets request sends, is not unknown).
         return _rate_limited(("retry-after", "0"))
     if path == PROFILE_PATH and scenario not in _FAILING_SCENARIOS:
         return json_response(200, json.loads(_PROFILE))
