@@ -5,30 +5,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from tray_app.core.limit_hits import counts, limit_hit_json
 from tray_app.core.models import LimitHit
 from tray_app.core.report import format_duration
 from tray_app.core.timeparse import iso_utc
 
 CSV_COLUMNS = ("window", "label", "started_at", "ended_at", "seconds")
 ONGOING = "ongoing"
-
-
-def _seconds(hit: LimitHit, now: datetime) -> int:
-    return max(0, int(hit.duration(now).total_seconds()))
-
-
-def limit_hit_json(hit: LimitHit, now: datetime) -> dict[str, Any]:
-    """One hit: times in ISO UTC, ended_at null while it goes on (seconds then counts up to now)."""
-    return {
-        "window": hit.window_id,
-        "label": hit.label,
-        "started_at": iso_utc(hit.started_at),
-        "ended_at": None if hit.ended_at is None else iso_utc(hit.ended_at),
-        "seconds": _seconds(hit, now),
-    }
+WEEK = timedelta(days=7)
 
 
 def limit_hits_json(hits: Sequence[LimitHit], since: datetime, now: datetime) -> dict[str, Any]:
@@ -42,7 +29,8 @@ def limit_hits_csv(hits: Sequence[LimitHit], now: datetime) -> str:
     writer.writerow(CSV_COLUMNS)
     for hit in hits:
         ended = "" if hit.ended_at is None else iso_utc(hit.ended_at)
-        writer.writerow([hit.window_id, hit.label, iso_utc(hit.started_at), ended, _seconds(hit, now)])
+        seconds = max(0, int(hit.duration(now).total_seconds()))
+        writer.writerow([hit.window_id, hit.label, iso_utc(hit.started_at), ended, seconds])
     return out.getvalue()
 
 
@@ -66,3 +54,14 @@ def limit_hits_text(hits: Sequence[LimitHit], now: datetime, tz: tzinfo) -> str:
     ]
     zone = f"{now.astimezone(tz):%Z}"
     return "\n".join(line.rstrip() for line in lines) + f"\n({len(hits)} in all; times in {zone})\n"
+
+
+def week_row(hits: Sequence[LimitHit], now: datetime) -> str | None:
+    """The menu's count of the last seven days' hits per window; None when there were none.
+
+    Window labels can hold a middle dot themselves ("Weekly · Fable"), so the counts go in brackets.
+    """
+    counted = counts(hits, now - WEEK)
+    if not counted:
+        return None
+    return "Limit hits, past 7 days: " + ", ".join(f"{label} ({count})" for label, count in counted.items())

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tray_app.core.models import LimitHit, Snapshot
 from tray_app.core.readings import same_period
+from tray_app.core.timeparse import iso_utc
 
 
 def is_blocked(snapshot: Snapshot) -> bool:
@@ -89,3 +91,16 @@ def counts(hits: Iterable[LimitHit], since: datetime) -> dict[str, int]:
         if hit.ended_at is None or hit.ended_at >= since:
             counted[hit.label] = counted.get(hit.label, 0) + 1
     return counted
+
+
+def limit_hit_json(hit: LimitHit, now: datetime | None) -> dict[str, Any]:
+    """One hit as `status --json` and `history --limits --format json` give it: ISO UTC times, ended_at
+    null while it goes on, seconds up to now then (null when now is not known)."""
+    end = hit.ended_at or now
+    return {
+        "window": hit.window_id,
+        "label": hit.label,
+        "started_at": iso_utc(hit.started_at),
+        "ended_at": None if hit.ended_at is None else iso_utc(hit.ended_at),
+        "seconds": None if end is None else max(0, int((end - hit.started_at).total_seconds())),
+    }
