@@ -92,6 +92,10 @@ def threshold(key: str, title: str, body: str) -> Alert:
     return Alert(f"threshold:{key}", AlertKind.THRESHOLD, title, body)
 
 
+def blocked(key: str, title: str, body: str) -> Alert:
+    return Alert(f"blocked:{key}", AlertKind.BLOCKED, title, body)
+
+
 def pace_alert(key: str, body: str, title: str = "Claude 5-hour limit: on pace to run out") -> Alert:
     return Alert(f"pace:{key}", AlertKind.PACE, title, body)
 
@@ -321,7 +325,13 @@ THRESHOLDS = [
                 )
             ],
         ),
-        (at(15), ok(five(60), weekly(100)), []),
+        # Being stopped is told whatever the thresholds (issue 15), once.
+        (
+            at(15),
+            ok(five(60), weekly(100)),
+            [blocked(f"seven_day:{PW}", "Claude weekly limit reached", "Resets Thu 19:00 (in 2 d 4 h).")],
+        ),
+        (at(16), ok(five(60), weekly(100)), []),
         rules=AlertRules(ladders={SEVEN_DAY: (80.0, 95.0)}),
     ),
     case(
@@ -340,9 +350,10 @@ THRESHOLDS = [
             at(14),
             ok(five(100), weekly(60)),
             [
+                blocked(f"five_hour:{P1}", "Claude 5-hour limit reached", "Resets in 2 h 20 m (at 16:20)."),
                 threshold(
                     f"seven_day:{PW}:60", "Claude weekly limit: 60 % used", "Resets Thu 19:00 (in 2 d 5 h)."
-                )
+                ),
             ],
         ),
         rules=AlertRules(ladder=(60.0,)),
@@ -1114,3 +1125,96 @@ def test_forget_old_keeps_what_can_still_fire() -> None:
         f"failure:{round(episode.timestamp())}:update",
         f"extra:{now:%Y-%m}:10",
     }
+
+
+NEXT_WEEK_RESET = WEEK_RESET + timedelta(days=7)
+PW_NEXT = PW + 7 * 86400
+
+
+def locked_weekly(utilization: float, resets_at: datetime | None = WEEK_RESET) -> WindowReport:
+    return WindowReport(UsageWindow(SEVEN_DAY, "Weekly", utilization, resets_at, locked=True), NO_FORECAST)
+
+
+@pytest.mark.parametrize(
+    ("rows", "rules"),
+    [
+        case(
+            "the-fable-week-blocks-under-a-40-percent-5-hour-window-once-per-period-even-with-thresholds-off",
+            (at(12), ok(five(40), weekly(41), fable(99)), []),
+            (
+                at(13),
+                ok(five(40), weekly(41), fable(100)),
+                [
+                    blocked(
+                        f"{FABLE}:{PW}",
+                        "Claude weekly (Fable) limit reached",
+                        "Resets Thu 19:00 (in 2 d 6 h).",
+                    )
+                ],
+            ),
+            (at(14), ok(five(45), weekly(41), fable(100)), []),
+            RESTART,
+            (at(15), ok(five(45), weekly(41), fable(100)), []),
+            # The next week is a new period: blocked again, told again.
+            (
+                at(12, day=10),
+                ok(five(40), weekly(41, NEXT_WEEK_RESET), fable(100, NEXT_WEEK_RESET)),
+                [
+                    blocked(
+                        f"{FABLE}:{PW_NEXT}",
+                        "Claude weekly (Fable) limit reached",
+                        "Resets Thu 19:00 (in 3 d 7 h).",
+                    )
+                ],
+            ),
+            rules=AlertRules(ladder=()),
+        ),
+        case(
+            "a-jump-past-lower-thresholds-into-a-block-is-one-notification",
+            (at(12), ok(fable(40)), []),
+            (
+                at(13),
+                ok(fable(100)),
+                [
+                    blocked(
+                        f"{FABLE}:{PW}",
+                        "Claude weekly (Fable) limit reached",
+                        "Resets Thu 19:00 (in 2 d 6 h).",
+                    )
+                ],
+            ),
+            rules=AlertRules(ladder=(50.0, 75.0, 90.0)),
+        ),
+        case(
+            "a-locked-window-says-locked-whatever-its-figure",
+            (
+                at(12),
+                ok(five(10), locked_weekly(30)),
+                [blocked(f"seven_day:{PW}", "Claude weekly limit locked", "Resets Thu 19:00 (in 2 d 7 h).")],
+            ),
+            (at(13), ok(five(10), locked_weekly(30)), []),
+        ),
+        case(
+            "a-block-without-a-reset-time-is-told-again-only-after-it-lifted",
+            (
+                at(12),
+                ok(locked_weekly(30, None)),
+                [blocked("seven_day:none", "Claude weekly limit locked", "Reset time not given.")],
+            ),
+            (at(13), ok(locked_weekly(30, None)), []),
+            (at(14), ok(weekly(30, None)), []),
+            (
+                at(15),
+                ok(locked_weekly(30, None)),
+                [blocked("seven_day:none", "Claude weekly limit locked", "Reset time not given.")],
+            ),
+        ),
+        case(
+            "a-window-turned-off-by-itself-is-not-told-blocked",
+            (at(12), ok(five(40), fable(100)), []),
+            rules=AlertRules(ladders={FABLE: ()}),
+        ),
+    ],
+)
+def test_a_block_is_told_once_per_period(rows: list[Row], rules: AlertRules) -> None:
+    replay(rows, rules)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 
+from tray_app.core.blocked import still_blocked
 from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import FIVE_HOUR, CodeReport, ExtraUsage, Status, UsageWindow, WindowReport
 from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
@@ -25,6 +26,7 @@ _FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
 
 class AlertKind(StrEnum):
     THRESHOLD = "threshold"
+    BLOCKED = "blocked"  # a window at 100 % or locked: told once per period, whatever the thresholds
     PACE = "pace"
     RESET = "reset"
     FAILURE = "failure"
@@ -118,12 +120,16 @@ def _window_alerts(
     item: WindowReport, state: RulesState, rules: AlertRules, now: datetime, tz: tzinfo
 ) -> tuple[RulesState, list[Alert]]:
     window = item.window
-    if not rules.ladder_for(window.id):
+    if rules.ladders.get(window.id) == ():
         return state, []  # the user turned this window's alerts off
     period = _period(window, state)
+    state, blocked = _blocked_alert(item, period, state, now, tz)
+    if not rules.ladder_for(window.id):
+        return state, blocked  # thresholds off for every window: being stopped is still news
     if period is None:
         # Not started: no thresholds or pace without a period, but the last period may have ended.
-        return _reset_alert(item, None, state, rules, now)
+        state, reset = _reset_alert(item, None, state, rules, now)
+        return state, blocked + reset
     alerts: list[Alert] = []
     fired = set(state.fired)
     crossed = [t for t in rules.ladder_for(window.id) if window.utilization >= t]
@@ -133,10 +139,33 @@ def _window_alerts(
         # Several thresholds in one jump: one notification, naming the highest.
         top = max(new)
         alerts.append(_threshold_alert(item, top, now, tz, f"threshold:{window.id}:{period}:{top:g}"))
+        # One notification for one block: "limit reached" at a 100 threshold already says it, and a
+        # lower threshold crossed in the same jump says less than the block does.
+        if top >= 100:
+            blocked = []
+        elif blocked:
+            alerts = []
     state = replace(state, fired=frozenset(fired))
     state, pace = _pace_alert(item, period, state, rules, now, tz)
     state, reset = _reset_alert(item, period, state, rules, now)
-    return state, alerts + pace + reset
+    return state, blocked + alerts + pace + reset
+
+
+def _blocked_alert(
+    item: WindowReport, period: int | None, state: RulesState, now: datetime, tz: tzinfo
+) -> tuple[RulesState, list[Alert]]:
+    """'Claude weekly (Fable) limit reached', once per window and period ("blocked:<window>:<period>")."""
+    window = item.window
+    unknown = f"blocked:{window.id}:none"
+    if not still_blocked(window, now):
+        # A block without a reset time has no period to make a new key: it re-arms when it lifts.
+        return (replace(state, fired=state.fired - {unknown}) if unknown in state.fired else state), []
+    key = unknown if period is None else f"blocked:{window.id}:{period}"
+    if key in state.fired:
+        return state, []
+    title = f"Claude {_name(item)} limit {'locked' if window.locked else 'reached'}"
+    body = f"{sentence(reset_phrase(window.resets_at, now, tz, window.utilization))}."
+    return replace(state, fired=state.fired | {key}), [Alert(key, AlertKind.BLOCKED, title, body)]
 
 
 def _pace_alert(
