@@ -60,7 +60,8 @@ def test_menu_renders_as_text() -> None:
             "(    Resets in 2 h 14 m (at 16:20))",
             "(    22.0 %/h · projected 112 % at reset · limit at 15:05)",
             "(    From Claude Code, 20 s ago)",
-            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · from Anthropic, 3 min ago)",
+            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · 0.4 %/h · projected 62 % at reset"
+            " · from Anthropic, 3 min ago)",
             "---",
             "*Refresh now",
             "Open usage page",
