@@ -15,6 +15,7 @@ STATES = [
     ("81 %", IconSpec(81, 81.0, 55.0, Level.HIGH, Level.MEDIUM, Badge.NONE, IconStyle.COLOR)),
     ("95 %", IconSpec(95, 95.0, 91.0, Level.CRITICAL, Level.CRITICAL, Badge.NONE, IconStyle.COLOR)),
     ("pace", IconSpec(58, 58.0, 30.0, Level.MEDIUM, Level.LOW, Badge.PACE, IconStyle.COLOR)),
+    ("blocked", IconSpec(40, 40.0, 41.0, Level.LOW, Level.LOW, Badge.NONE, IconStyle.COLOR, blocked=True)),
     ("old", IconSpec(67, 67.0, 30.0, Level.MEDIUM, Level.LOW, Badge.STALE, IconStyle.COLOR)),
     ("offline", IconSpec(67, 67.0, 30.0, Level.MEDIUM, Level.LOW, Badge.OFFLINE, IconStyle.COLOR)),
     ("login", IconSpec(None, None, None, Level.LOW, Level.LOW, Badge.LOGIN, IconStyle.COLOR)),
