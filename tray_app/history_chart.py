@@ -28,4 +28,5 @@ def chart_input(
         console_daily=() if figures is None else figures.daily,
         console_projection=None if figures is None else figures.projected_month_end_cost,
         currency="USD" if figures is None else figures.currency,
+        limit_hits=tuple(store.limit_log.hits(now - timedelta(days=7), now)),
     )

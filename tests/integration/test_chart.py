@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from tray_app.core.chart_layout import CHART_SIZE, ChartLayout
 from tray_app.core.chart_model import GAP_LIMITS, ChartInput
-from tray_app.core.models import Forecast, Snapshot
+from tray_app.core.models import Forecast, LimitHit, Snapshot
 from tray_app.ui.chart import chart_layout, render_history_chart
 from tray_app.ui.chart_theme import CHART_THEMES
 
@@ -47,6 +48,18 @@ UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 NOISE = 24  # a channel difference up to this is rounding, not a difference
 MAX_DIFFERING_PIXELS = 300
 
+# Two limit hits: the 5-hour window's, over by its reset at 12:00 UTC, and Fable's weekly limit, locked
+# for the last 40 minutes and still locked.
+HITS = (
+    LimitHit("five_hour", "5-hour", datetime(2025, 11, 14, 10, 30, tzinfo=UTC), UTC_RESETS[1]),
+    LimitHit("seven_day_overage_included", "Weekly · Fable", NOW - timedelta(minutes=40), None),
+)
+
+
+def with_hits(data: ChartInput) -> ChartInput:
+    return replace(data, limit_hits=HITS)
+
+
 # name -> (input, span, theme)
 CASES: dict[str, tuple[Callable[[], ChartInput], str, str]] = {
     "24h_light": (chart_input, "24h", "light"),
@@ -57,6 +70,8 @@ CASES: dict[str, tuple[Callable[[], ChartInput], str, str]] = {
     "7d_dark": (chart_input, "7d", "dark"),
     "empty_light": (lambda: EMPTY, "24h", "light"),
     "empty_7d_dark": (lambda: EMPTY, "7d", "dark"),
+    "24h_limit_hits_light": (lambda: with_hits(chart_input()), "24h", "light"),
+    "7d_limit_hits_dark": (lambda: with_hits(chart_input()), "7d", "dark"),
 }
 
 
@@ -358,3 +373,33 @@ def test_other_sizes_draw_the_same_chart(size: tuple[int, int]) -> None:
 def test_a_wrong_argument_is_refused(span: str, theme: str, size: tuple[int, int]) -> None:
     with pytest.raises(ValueError):
         render_history_chart(chart_input(), span, theme, size)
+
+
+@pytest.mark.parametrize("theme", sorted(CHART_THEMES))
+def test_limit_hits_are_a_red_bar_along_the_time_axis_with_a_legend(theme: str) -> None:
+    data = with_hits(chart_input())
+    image = render_history_chart(data, "24h", theme).convert("RGB")
+    plain = render_history_chart(chart_input(), "24h", theme).convert("RGB")
+    layout = chart_layout(data, "24h")
+    red = CHART_THEMES[theme].guides[3]
+    bottom = layout.usage_box[3] - 3
+    axis = layout.time_axis
+
+    def at(moment: datetime, picture: Image.Image) -> tuple[int, ...]:
+        return tuple(picture.getpixel((round(axis.x(moment)), bottom)))
+
+    # Inside each hit the bar is the 100 % guide's red; before, between and without hits it is not.
+    for moment in (datetime(2025, 11, 14, 11, 0, tzinfo=UTC), NOW - timedelta(minutes=20)):
+        assert at(moment, image) == red
+        assert at(moment, plain) != red
+    for moment in (datetime(2025, 11, 14, 10, 0, tzinfo=UTC), datetime(2025, 11, 14, 13, 0, tzinfo=UTC)):
+        assert at(moment, image) != red
+    # The legend names the mark: the header row has red pixels only with hits.
+    left, top, right = layout.usage_box[0], layout.usage_box[1] - 60, layout.usage_box[2]
+    header = (left, top, right, layout.usage_box[1] - 4)
+    assert red in colours(image.crop(header))
+    assert red not in colours(plain.crop(header))
+
+
+def colours(image: Image.Image) -> set[tuple[int, ...]]:
+    return {colour for _, colour in image.getcolors(maxcolors=image.width * image.height) or ()}

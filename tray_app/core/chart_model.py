@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from tray_app.core.console import month_start, next_month_start
 from tray_app.core.forecast import SAME_PERIOD_TOLERANCE
-from tray_app.core.models import Forecast, Snapshot
+from tray_app.core.models import Forecast, LimitHit, Snapshot
 from tray_app.core.money import format_money
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "cost_title",
     "history",
     "latest",
+    "limit_hit_spans",
     "money",
     "money_ticks",
     "month_days",
@@ -97,6 +98,7 @@ class ChartInput:
     console_daily: Sequence[tuple[date, Decimal]]  # this month's cost per UTC day; empty without Console
     console_projection: Decimal | None  # month-end projection
     currency: str = "USD"
+    limit_hits: Sequence[LimitHit] = ()  # every window's, of the last 7 days: marked on both views
 
 
 @dataclass(frozen=True)
@@ -231,16 +233,36 @@ def usage_summary(data: ChartInput, span: str, ahead: Projection | None) -> str:
     return "  ·  ".join(parts)
 
 
-def usage_legend(cuts: Shape, projected: bool) -> Legend:
+def usage_legend(cuts: Shape, projected: bool, hits: bool = False) -> Legend:
     """The usage panel's legend; none over an empty plot."""
     if not cuts.runs:
         return []
     legend = [("line", "usage"), ("vline", "window reset")]
     if projected:
         legend.insert(1, ("dashed", "projection"))
+    if hits:
+        legend.append(("hit", "limit reached"))
     if cuts.gaps:
         legend.append(("band", "no data"))
     return legend
+
+
+def limit_hit_spans(data: ChartInput, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches of [start, end] in which some window was at its limit or locked, merged where
+    they overlap: the user was stopped then, whichever window did it (the menu and `history --limits`
+    name the window)."""
+    spans = sorted(
+        (max(hit.started_at, start), min(hit.ended_at or data.now, end))
+        for hit in data.limit_hits
+        if hit.started_at < end and (hit.ended_at or data.now) > start
+    )
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, finish in spans:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
+        elif finish > begin:
+            merged.append((begin, finish))
+    return merged
 
 
 # ---------------------------------------------------------------------------------------------- spend

@@ -31,6 +31,7 @@ from tray_app.core.chart_model import (
     cost_title,
     history,
     latest,
+    limit_hit_spans,
     pace_label,
     percent_label,
     projected_daily_rate,
@@ -50,6 +51,7 @@ __all__ = ["chart_layout", "render_history_chart"]
 
 _LINE_WIDTH = 2.6
 _DASH, _DASH_GAP = 11.0, 7.0
+_HIT_BAR = 8.0  # pixels: the height of a limit hit's mark along the time axis
 
 
 def chart_layout(data: ChartInput, span: str = "24h", size: tuple[int, int] = CHART_SIZE) -> ChartLayout:
@@ -86,13 +88,16 @@ def _draw_usage_panel(p: Painter, data: ChartInput, layout: ChartLayout, span: s
         _draw_gap(p, layout, begin, finish)
     _draw_resets(p, data, layout, reset_labels(data, cuts, layout.time_axis.end))
     _draw_series(p, layout, cuts)
+    hits = limit_hit_spans(data, layout.time_axis.start, min(data.now, layout.time_axis.end))
+    for begin, finish in hits:
+        _draw_limit_hit(p, layout, begin, finish)
     if ahead is not None:
         _draw_projection(p, layout, ahead)
     if snapshots:
         _mark_latest(p, data, layout, latest(snapshots), ahead is not None)
     else:
         _no_data(p, layout)
-    legend = usage_legend(cuts, ahead is not None)
+    legend = usage_legend(cuts, ahead is not None, bool(hits))
     _draw_header(p, layout.usage_box, TITLES[span], usage_summary(data, span, ahead), legend)
 
 
@@ -169,6 +174,15 @@ def _draw_resets(
                 ground = _ground(p.theme, data, layout, (start, top + 6))
                 p.text((start, top + 6), label, p.fonts.small, p.theme.reset, "la", ground)
                 break
+
+
+def _draw_limit_hit(p: Painter, layout: ChartLayout, begin: datetime, finish: datetime) -> None:
+    # A red bar along the time axis, on top of the line: "stopped here" must show even where the line
+    # is missing (a gap while blocked) or sits at 0 % (a window of another model did the blocking).
+    axis = layout.time_axis
+    left, _, right, bottom = layout.usage_box
+    x0, x1 = max(left, axis.x(begin)), min(right, axis.x(finish))
+    p.rect((x0, bottom - _HIT_BAR, max(x1, x0 + 2), bottom), p.theme.guides[3])
 
 
 def _draw_series(p: Painter, layout: ChartLayout, cuts: Shape) -> None:
@@ -271,6 +285,8 @@ def _draw_swatch(p: Painter, kind: str, x: float, middle: float, width: float) -
         p.rect((x, middle - 7, x + width, middle + 7), theme.hatch)
     elif kind == "bar":
         p.rect((x + 5, middle - 7, x + width - 5, middle + 7), theme.bar)
+    elif kind == "hit":
+        p.rect((x, middle - _HIT_BAR / 2, x + width, middle + _HIT_BAR / 2), theme.guides[3])
 
 
 # ------------------------------------------------------------------------------------------ spend panel
