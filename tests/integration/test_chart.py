@@ -386,7 +386,9 @@ def test_limit_hits_are_a_red_bar_along_the_time_axis_with_a_legend(theme: str) 
     axis = layout.time_axis
 
     def at(moment: datetime, picture: Image.Image) -> tuple[int, ...]:
-        return tuple(picture.getpixel((round(axis.x(moment)), bottom)))
+        pixel = picture.getpixel((round(axis.x(moment)), bottom))
+        assert isinstance(pixel, tuple)
+        return pixel
 
     # Inside each hit the bar is the 100 % guide's red; before, between and without hits it is not.
     for moment in (datetime(2025, 11, 14, 11, 0, tzinfo=UTC), NOW - timedelta(minutes=20)):
@@ -402,4 +404,4 @@ def test_limit_hits_are_a_red_bar_along_the_time_axis_with_a_legend(theme: str) 
 
 
 def colours(image: Image.Image) -> set[tuple[int, ...]]:
-    return {colour for _, colour in image.getcolors(maxcolors=image.width * image.height) or ()}
+    return {c for _, c in image.getcolors(maxcolors=image.width * image.height) or () if isinstance(c, tuple)}
