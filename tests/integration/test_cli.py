@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from tray_app.demo import DemoServer
+from tray_app.demo.grants import asks_for_grants
+from tray_app.demo.server import RecordedRequest
 from tray_app.monitors.code import CodeMonitor
 from tray_app.sources.code_api import CodeApi
 from tray_app.sources.credentials import ClaudeCredentialStore
@@ -21,6 +23,11 @@ from tray_app.store import Store
 from ..conftest import CliEnv, write_login
 
 USAGE = "/api/oauth/usage"
+
+
+def polls(server: DemoServer) -> list[RecordedRequest]:
+    """The usage polls, without the hourly free-resets request (?cedar_ember=1) to the same path."""
+    return [r for r in server.requests(USAGE) if not asks_for_grants(r.query)]
 
 
 def test_version_and_help(cli: CliEnv) -> None:
@@ -77,6 +84,18 @@ def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
         "limit": 40.0,
         "currency": "EUR",
         "utilization": 0.0,
+    }
+    # The demo's login has one free limit reset: counted, labelled, and without its id.
+    grants = code["reset_grants"]
+    assert (grants["eligible"], grants["available"], grants["total"]) == (True, 1, 1)
+    assert set(grants["grants"][0]) == {
+        "label",
+        "resets_left",
+        "resets_total",
+        "starts_at",
+        "ends_at",
+        "usable_now",
+        "clears",
     }
 
 
@@ -151,12 +170,16 @@ def test_back_off_is_shared_across_processes(cli: CliEnv, server: DemoServer) ->
 def test_a_second_process_shares_a_fresh_answer(cli: CliEnv, server: DemoServer) -> None:
     assert cli.run("status").code == 0
     assert cli.run("status").code == 0
-    assert len(server.requests(USAGE)) == 1
+    assert len(polls(server)) == 1
+    assert len(server.requests(USAGE)) == 2  # and the free resets, asked by the first one only
 
 
 def test_user_agent_is_claude_code(cli: CliEnv, server: DemoServer) -> None:
     cli.run("status")
-    assert server.requests(USAGE)[-1].headers["user-agent"].startswith("claude-code/")
+    assert polls(server)[-1].headers["user-agent"].startswith("claude-code/")
+    # The free resets are listed only to the CLI's own agent string: that request alone sends it.
+    grants = [r for r in server.requests(USAGE) if asks_for_grants(r.query)]
+    assert [r.headers["user-agent"].startswith("claude-cli/") for r in grants] == [True]
 
 
 def test_doctor_tells_where_things_are_without_the_token(cli: CliEnv, claude_dir: Path) -> None:
@@ -296,12 +319,12 @@ def test_user_agent_follows_the_installed_claude_code(
     claude.chmod(0o755)
     path = f"{bin_dir}:{os.environ['PATH']}"
     assert cli.run("status", PATH=path).code == 0
-    assert server.requests(USAGE)[-1].headers["user-agent"] == "claude-code/2.1.221"
+    assert polls(server)[-1].headers["user-agent"] == "claude-code/2.1.221"
     # Cached for a day: a later run does not ask `claude` again, even when it is gone.
     claude.unlink()
     age_database(cli.home, 60)
     assert cli.run("status", PATH=path).code == 0
-    assert server.requests(USAGE)[-1].headers["user-agent"] == "claude-code/2.1.221"
+    assert polls(server)[-1].headers["user-agent"] == "claude-code/2.1.221"
 
 
 def test_a_bad_notification_setting_warns_and_keeps_running(cli: CliEnv) -> None:

@@ -161,6 +161,8 @@ class ResetGrant:
     usable_now: bool
     paused: bool
     clears: tuple[str, ...]
+    # True: Claude Code offers it only while a limit is hit (the CLI's default when the field is omitted).
+    use_requires_limit: bool = True
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class ResetGrants:
     eligible: bool
     grants: tuple[ResetGrant, ...]
     checked_at: datetime
+    ineligible_reason: str | None = None  # only "surface" seen: asked with another agent than the CLI's
 
     def available(self, now: datetime) -> tuple[int, int]:
         """(resets left, resets in all) over grants that have started, not ended and are not paused."""

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 from tray_app.core.forecast import MIN_SPAN, forecast
+from tray_app.core.grants import reset_grants_json
 from tray_app.core.models import (
     Account,
     CodeReport,
@@ -87,8 +88,11 @@ def _extra_json(extra: ExtraUsage | None) -> dict[str, Any] | None:
     }
 
 
-def code_report_json(report: CodeReport) -> dict[str, Any]:
-    """The "code" object of `status --json` (a stable interface: extend it, never rename)."""
+def code_report_json(report: CodeReport, now: datetime | None = None) -> dict[str, Any]:
+    """The "code" object of `status --json` (a stable interface: extend it, never rename).
+
+    now: the moment the free resets are counted at (None: when they were last asked for).
+    """
     return {
         "status": report.status.value,
         "message": report.message,
@@ -115,6 +119,7 @@ def code_report_json(report: CodeReport) -> dict[str, Any]:
             for item in report.windows
         ],
         "extra_usage": _extra_json(report.extra_usage),
+        "reset_grants": reset_grants_json(report.reset_grants, now),
     }
 
 
@@ -180,7 +185,7 @@ def status_document(
     return {
         "schema": JSON_SCHEMA_VERSION,
         "generated_at": iso_utc(generated_at),
-        "code": None if code is None else code_report_json(code),
+        "code": None if code is None else code_report_json(code, generated_at),
         "console": None if console is None else console_report_json(console),
         "web": web,
     }

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from tray_app.core.blocked import blocked_phrase, blocking_window
 from tray_app.core.console import ConsoleReport
+from tray_app.core.grants import reset_grant_row
 from tray_app.core.models import (
     FIVE_HOUR,
     SEVEN_DAY,
@@ -210,6 +211,9 @@ def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
             rows += _window_rows(item, now, tz)
     if report.extra_usage is not None:
         rows.append(MenuRow(f"Extra usage: {extra_usage_phrase(report.extra_usage)}"))
+    grant_row = reset_grant_row(report.reset_grants, now, tz)
+    if grant_row is not None:
+        rows.append(MenuRow(grant_row))
     return rows
 
 

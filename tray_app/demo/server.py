@@ -19,6 +19,7 @@ from typing import Any
 from tray_app.demo.admin import ADMIN_PATHS, admin_answer, check_admin_scenario
 from tray_app.demo.claude_web import check_web_scenario, is_web_path, new_session_key, web_answer
 from tray_app.demo.common import JSON, DemoResponse, envelope, json_response
+from tray_app.demo.grants import is_redeem_path, queue_key, redeem_answer, with_grants
 from tray_app.demo.oauth import (
     PROFILE_PATH,
     TOKEN_PATH,
@@ -213,6 +214,8 @@ class DemoServer:
         self._scenario = scenario
         self._admin_scenario = admin_scenario
         self._web_scenario = web_scenario
+        # The free limit resets of the usage answer (demo.grants): one of GRANT_SCENARIOS.
+        self.grants_scenario = "present"
         self._clock = clock
         self._address = (host, port)
         self._started_at = clock()
@@ -298,7 +301,10 @@ class DemoServer:
         self._web_scenario = name
 
     def queue(self, path: str, *responses: DemoResponse) -> None:
-        """One-shot answers for path, served first-in first-out before any rule or scenario."""
+        """One-shot answers for path, served first-in first-out before any rule or scenario.
+
+        The free-resets request has a queue of its own, USAGE_PATH + GRANTS_QUERY (demo.grants): a test's
+        usage answers are for the polls."""
         with self._lock:
             self._queued.setdefault(path, collections.deque()).extend(responses)
 
@@ -335,7 +341,7 @@ class DemoServer:
             return self._control(method, path, body)
         with self._lock:
             self._recorded.append(RecordedRequest(method, path, dict(headers), body, self._clock(), query))
-            waiting = self._queued.get(path)
+            waiting = self._queued.get(queue_key(path, query))
             if waiting:
                 return waiting.popleft()
         return self._route(method, path, headers, body, query)
@@ -346,15 +352,23 @@ class DemoServer:
         # The simulations keep no state of their own: each gets what it reads or changes from here, so
         # two servers never share tokens, keys or scenarios.
         if method == "GET" and path in (USAGE_PATH, PROFILE_PATH):
-            return oauth_answer(
-                path,
+            return with_grants(
+                lambda: oauth_answer(
+                    path,
+                    headers,
+                    access_tokens=self.valid_access_tokens,
+                    scenario=self._scenario,
+                    clock=self._clock,
+                    rising_body=self.rising_body,
+                    slow_seconds=self.slow_seconds,
+                ),
                 headers,
-                access_tokens=self.valid_access_tokens,
-                scenario=self._scenario,
-                clock=self._clock,
-                rising_body=self.rising_body,
-                slow_seconds=self.slow_seconds,
+                query if path == USAGE_PATH else "",
+                self.grants_scenario,
+                self._clock,
             )
+        if method == "POST" and is_redeem_path(path):
+            return redeem_answer()
         if method == "GET" and path in ADMIN_PATHS:
             return admin_answer(
                 path,

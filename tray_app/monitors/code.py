@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from tray_app.clock import utc_now
@@ -20,6 +21,7 @@ from tray_app.core.models import Account, CodeReport, CodeUsage, Snapshot, Sourc
 from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.state import Refusal
+from tray_app.monitors.grants import ResetGrantsCheck
 from tray_app.monitors.policy import SharedPause, fingerprint, showing_older, status_of
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
@@ -59,7 +61,10 @@ class CodeMonitor:
         forecast_min_span: timedelta = MIN_SPAN,
         shared_freshness: timedelta = SHARED_FRESHNESS,
         local_tz: Callable[[], tzinfo] = lambda: UTC,
+        ask_reset_grants: bool = False,
     ) -> None:
+        """ask_reset_grants: also ask hourly for the free limit resets (the wiring turns it on; a stored
+        answer of another process is shown either way)."""
         self._store = store
         self._min_span = forecast_min_span
         self._shared_freshness = shared_freshness
@@ -69,6 +74,8 @@ class CodeMonitor:
         self._clock = clock
         self._local_tz = local_tz  # read at each pause: a laptop travels
         self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
+        self._grants = ResetGrantsCheck(store, api, clock)
+        self._ask_grants = ask_reset_grants
 
     def stored_report(self, stale_after: timedelta, source: Source = Source.ANTHROPIC) -> CodeReport:
         """The last stored figures without any network: `status --offline`, and the tray at start-up."""
@@ -146,6 +153,8 @@ class CodeMonitor:
         self._store.save_code_usage(fetched_at, usage)
         self._pause.clear()
         self._refresh_profile(loaded, fetched_at)
+        if self._ask_grants:
+            self._grants.refresh(loaded.credentials.access_token, fetched_at)
         self._store.prune(fetched_at)
         return self._report(Status.OK, None, (fetched_at, usage))
 
@@ -251,11 +260,13 @@ class CodeMonitor:
         account = None if known is None else known[1]
         fed = self._store.readings.fed()
         now = self._clock()
+        grants = self._grants.current(now)
 
         def build(histories: Mapping[str, Sequence[Snapshot]]) -> CodeReport:
-            return build_code_report(
+            report = build_code_report(
                 status, message, account, stored, histories, self._min_span, fed=fed, now=now, source=source
             )
+            return replace(report, reset_grants=grants)
 
         polled = () if stored is None else stored[1].windows
         ids = list(dict.fromkeys([*(w.id for w in polled), *(r.window.id for r in fed)]))

@@ -6,8 +6,10 @@ import logging
 import re
 import shutil
 import subprocess
+from datetime import datetime
 
-from tray_app.core.models import Account, CodeUsage, TokenGrant
+from tray_app.core.grants import QUERY, parse_cedar_ember
+from tray_app.core.models import Account, CodeUsage, ResetGrants, TokenGrant
 from tray_app.core.parse import parse_profile, parse_token_grant, parse_usage
 from tray_app.sources.http import HttpClient
 
@@ -41,6 +43,12 @@ class CodeApi:
         self._http = http
         self._base = api_base.rstrip("/")
         self.user_agent = f"claude-code/{claude_version}"
+        # The grants are served only to the CLI's own agent string (any other gets "surface"), which the
+        # usage poll does not send: claude-code/ is what keeps that poll out of the strict 429 bucket.
+        self.cli_user_agent = f"claude-cli/{claude_version} (external, cli)"
+
+    def _cli_headers(self, access_token: str) -> dict[str, str]:
+        return {**self._headers(access_token), "User-Agent": self.cli_user_agent}
 
     def _headers(self, access_token: str) -> dict[str, str]:
         return {
@@ -57,6 +65,13 @@ class CodeApi:
         return parse_usage(
             self._http.request_json("GET", f"{self._base}/api/oauth/usage", self._headers(access_token))
         )
+
+    def reset_grants(self, access_token: str, checked_at: datetime) -> ResetGrants | None:
+        """GET /api/oauth/usage?cedar_ember=1 as the CLI asks it: the free limit resets (read-only; the
+        redeem endpoint is never called). None when the server sends no block."""
+        url = f"{self._base}/api/oauth/usage"
+        body = self._http.request_json("GET", url, self._cli_headers(access_token), params=QUERY)
+        return parse_cedar_ember(body, checked_at)
 
     def profile(self, access_token: str) -> Account:
         """GET /api/oauth/profile, parsed into the account line."""

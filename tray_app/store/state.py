@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tray_app.core import state_codec as codec
 from tray_app.core.errors import ShapeError
-from tray_app.core.models import Backoff
+from tray_app.core.grants import decode_reset_grants, encode_reset_grants
+from tray_app.core.models import Backoff, ResetGrants
 from tray_app.core.state import CachedOrganization, CachedWorkspaces, ClaudeVersion, Refusal, WebLast
 from tray_app.store.database import Database
 
@@ -30,6 +31,8 @@ _SNOOZED_UNTIL = "notifications.snoozed_until"
 _WEB_SESSION = "web.enabled"
 _CODE_LAST_ATTEMPT = "code.last_attempt"
 _CLAUDE_VERSION = "claude_code.version"
+_CODE_GRANTS = "code.reset_grants"
+_CODE_GRANTS_ASKED = "code.reset_grants_asked"
 _WEB_LAST = "web.last"
 _CONSOLE_ORGANIZATION = "console.organization"
 _CONSOLE_WORKSPACES = "console.workspaces"
@@ -40,6 +43,8 @@ class BackoffScope(StrEnum):
     """Whose requests a shared back-off pauses; the values are the stored scope names."""
 
     CODE = "code_usage"
+    # The hourly free-resets request (monitors.grants): its 429 must not pause the usage polls.
+    CODE_GRANTS = "code_grants"
     CONSOLE = "console"
     WEB = "web"
 
@@ -159,6 +164,20 @@ class CodeCache(_Values):
 
     def set_claude_version(self, cached: ClaudeVersion, now: datetime) -> None:
         self._set(_CLAUDE_VERSION, codec.encode_claude_version(cached), now)
+
+    def reset_grants(self) -> ResetGrants | None:
+        """The last answer about free limit resets (ineligible included); None when never answered."""
+        return self._get(_CODE_GRANTS, decode_reset_grants)
+
+    def set_reset_grants(self, grants: ResetGrants, now: datetime) -> None:
+        self._set(_CODE_GRANTS, encode_reset_grants(grants), now)
+
+    def reset_grants_asked(self) -> datetime | None:
+        """When any process last asked for the grants, answered or not: the hourly rule's clock."""
+        return self._get(_CODE_GRANTS_ASKED, codec.decode_epoch)
+
+    def set_reset_grants_asked(self, now: datetime) -> None:
+        self._set(_CODE_GRANTS_ASKED, codec.encode_epoch(now), now)
 
 
 class WebCache(_Values):

@@ -181,6 +181,7 @@ def _code_monitor(
         forecast_min_span=min_span,
         shared_freshness=sharing,
         local_tz=clock.local_tz,
+        ask_reset_grants=True,
     )
 
 
