@@ -34,7 +34,7 @@ exit codes:
   0  ok
   1  unexpected failure (see the log file)
   2  usage or configuration error
-  3  login needed (run `claude` to log in or refresh)
+  3  login needed (run `claude auth login`)
   4  network or server failure (figures shown, if any, are the last stored ones)
   5  `run`: another tray is already running
 

@@ -20,6 +20,8 @@ from tray_app.clock import local_tz, utc_now
 from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.models import CodeReport, ExtraUsage, Status, WindowReport
 from tray_app.core.report import (
+    OTHER_LIMITS,
+    USAGE_CREDITS,
     console_lines,
     extra_usage_phrase,
     format_age,
@@ -48,7 +50,7 @@ DEFAULT_THRESHOLDS: tuple[float, float, float] = ViewOptions().thresholds
 BAR_WIDTH = 30
 MIN_BAR_WIDTH = 10
 WIDE_TABLE = 72  # room for the per-model cache columns
-EXTRA_LABEL = "Extra usage"
+EXTRA_LABEL = USAGE_CREDITS
 # Amber and orange between green and red, as the tray icon colours its gauge.
 LEVEL_STYLES = {
     Level.LOW: "green",
@@ -171,7 +173,8 @@ def _status_parts(
 def _window_gauge(item: WindowReport, now: datetime, tz: tzinfo) -> _Gauge:
     window, fc = item.window, item.forecast
     return _Gauge(
-        label=window.label,
+        # A gauge table has no room for a heading row: the other limits carry it in their label.
+        label=f"{OTHER_LIMITS} · {window.label}" if window.other else window.label,
         percent=window.utilization,
         projected=fc.projected_at_reset,
         tail=reset_phrase(window.resets_at, now, tz, window.utilization),

@@ -129,7 +129,7 @@ def test_docks_recolours_shows_figures_refreshes_and_quits(app: App, artifacts: 
     assert labels[1].startswith("Updated ")
     assert any(label.startswith("    Resets in 2 h 14 m (at ") for label in labels), labels
     assert any(label.startswith("Weekly: 20 % used · resets ") for label in labels), labels
-    assert "Extra usage: $12.34 of $40.00 this month" in labels
+    assert "Usage credits: $12.34 of $40.00 this month" in labels
     for action in ("Refresh now", "Open usage page", "Notifications", "Quit"):
         assert action in labels
 
@@ -185,7 +185,7 @@ def test_shows_stored_figures_at_once_then_login_problems(app: App) -> None:
     entries = wait_for_menu(
         app.desktop,
         item,
-        lambda e: any("log in again with `claude`" in x for x in menu_labels(e)),
+        lambda e: any("run `claude auth login`" in x for x in menu_labels(e)),
         what="login",
     )
     assert "5-hour: 10 % used" in menu_labels(entries)  # the stored figures stay in the menu

@@ -49,7 +49,7 @@ def test_status_prints_the_figures(cli: CliEnv, server: DemoServer) -> None:
     assert result.code == 0, result.stderr
     assert "jane@example.com · Max 5x" in result.stdout
     assert "5-hour" in result.stdout and "10 %" in result.stdout and "Weekly · Fable" in result.stdout
-    assert "Extra usage" in result.stdout and "€" in result.stdout
+    assert "Usage credits" in result.stdout and "€" in result.stdout
 
 
 def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
@@ -69,6 +69,9 @@ def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
         "label",
         "utilization",
         "resets_at",
+        "blocked",
+        "binding",
+        "other",
         "rate_per_hour",
         "projected_at_reset",
         "limit_at",
@@ -76,6 +79,13 @@ def test_status_json_is_the_documented_document(cli: CliEnv) -> None:
         "observed_at",
     }
     assert (five["id"], five["utilization"], five["rate_per_hour"]) == ("five_hour", 10.0, None)
+    # The demo's answer marks the Fable week as the limit that binds now; nothing stops the user.
+    flags = [(w["id"], w["blocked"], w["binding"], w["other"]) for w in code["windows"]]
+    assert flags == [
+        ("five_hour", False, False, False),
+        ("seven_day", False, False, False),
+        ("seven_day_fable", False, True, False),
+    ]
     # Polled just now from the endpoint: the source and the time it was heard, as the document's time.
     assert (five["source"], five["observed_at"]) == ("anthropic", code["updated_at"])
     assert code["extra_usage"] == {
@@ -129,7 +139,7 @@ def test_exit_codes(cli: CliEnv, server: DemoServer, scenario: str, code: int, s
 def test_not_logged_in_is_exit_3(cli: CliEnv, tmp_path: Path) -> None:
     result = cli.run("status", CLAUDE_CONFIG_DIR=str(tmp_path / "empty"))
     assert result.code == 3
-    assert "not logged in" in result.stdout and "run `claude`" in result.stdout
+    assert "not logged in" in result.stdout and "run `claude auth login`" in result.stdout
 
 
 def test_unreachable_server_is_exit_4(cli: CliEnv) -> None:
@@ -196,7 +206,7 @@ def test_doctor_tells_where_things_are_without_the_token(cli: CliEnv, claude_dir
 def test_doctor_reports_an_expired_login(cli: CliEnv, claude_dir: Path) -> None:
     write_login(claude_dir, expires_in=-120)
     result = cli.run("doctor")
-    assert result.code == 3 and "EXPIRED 2 min ago: run `claude`" in result.stdout
+    assert result.code == 3 and "EXPIRED 2 min ago: run `claude auth login`" in result.stdout
 
 
 def test_corrupt_database_is_moved_aside_and_the_program_goes_on(cli: CliEnv) -> None:

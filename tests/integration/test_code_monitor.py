@@ -257,8 +257,8 @@ def test_503_retry_after_is_a_shared_pause(
 @pytest.mark.parametrize(
     ("scenario", "status", "words"),
     [
-        ("unauthorized", Status.LOGIN_NEEDED, "log in again with `claude`"),
-        ("expired", Status.LOGIN_NEEDED, "expired: run `claude` to refresh"),
+        ("unauthorized", Status.LOGIN_NEEDED, "refused this login: run `claude auth login`"),
+        ("expired", Status.LOGIN_NEEDED, "expired: run `claude auth login`"),
         ("scope", Status.LOGIN_NEEDED, "user:profile"),
         ("server_error", Status.ERROR, "HTTP 500"),
         ("html", Status.ERROR, "HTML page"),
@@ -303,7 +303,7 @@ def test_token_without_profile_scope_is_not_sent(
     write_login(claude_dir, scopes=("user:inference",))
     report = make_monitor().poll()
     assert report.status is Status.LOGIN_NEEDED
-    assert "log in again with `claude`" in (report.message or "")
+    assert "run `claude auth login`" in (report.message or "")
     assert server.requests(USAGE) == []
 
 
@@ -375,7 +375,7 @@ def test_expired_login_read_only_by_default(
     before = path.read_bytes()
     report = make_monitor().poll()
     assert report.status is Status.LOGIN_NEEDED
-    assert report.message == "expired: run `claude` to refresh the login"
+    assert report.message == "expired: run `claude auth login` to log in again"
     assert server.requests() == []  # no usage call, no refresh call
     assert path.read_bytes() == before
 
@@ -452,7 +452,7 @@ def test_rejected_refresh_token_asks_for_login(
     before = path.read_bytes()
     report = make_monitor(refresh=True).poll()
     assert report.status is Status.LOGIN_NEEDED
-    assert "log in again with `claude`" in (report.message or "")
+    assert "run `claude auth login`" in (report.message or "")
     assert path.read_bytes() == before
 
 
@@ -462,4 +462,4 @@ def test_missing_login(tmp_path: Path, store: Store, http: HttpClient, server: D
     )
     report = monitor.poll()
     assert report.status is Status.LOGIN_NEEDED
-    assert "not logged in" in (report.message or "") and "run `claude`" in (report.message or "")
+    assert "not logged in" in (report.message or "") and "run `claude auth login`" in (report.message or "")

@@ -840,9 +840,7 @@ CASES: tuple[Case, ...] = (
         "401",
         queue(envelope(401, "authentication_error", "Invalid bearer token")),
         {
-            CODE: Expect(
-                Status.LOGIN_NEEDED, ("refused this login: log in again with `claude`",), login=True
-            ),
+            CODE: Expect(Status.LOGIN_NEEDED, ("refused this login: run `claude auth login`",), login=True),
             CONSOLE: Expect(Status.LOGIN_NEEDED, ("Admin API key was refused (HTTP 401)",), login=True),
             WEB: Expect(Status.LOGIN_NEEDED, (LOGIN_WEB,), login=True),
         },

@@ -161,12 +161,12 @@ MUST_SHOW = {
     ],
     "everything": [
         "5-hour",
-        "Extra usage: €12.00 of €40.00 this month",
+        "Usage credits: €12.00 of €40.00 this month",
         "Prepaid credits: $100.00",
         "Acme Inc",
     ],
     "not_set_up": [
-        "Not set up: log in with `claude` (Claude Code),",
+        "Not set up: run `claude auth login` (Claude Code),",
         "or set ANTHROPIC_ADMIN_API_KEY (Console)",
     ],
 }

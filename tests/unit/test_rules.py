@@ -902,7 +902,11 @@ EXTRA_USAGE = [
         (
             at(13),
             ok(extra=spent(60.0)),
-            [extra("2026-08:50", "Claude extra usage: $50.00 passed", "$60.00 of $200.00 spent this month.")],
+            [
+                extra(
+                    "2026-08:50", "Claude usage credits: $50.00 passed", "$60.00 of $200.00 spent this month."
+                )
+            ],
         ),
         (at(14), ok(extra=spent(70.0)), []),
         (
@@ -911,7 +915,7 @@ EXTRA_USAGE = [
             [
                 extra(
                     "2026-08:100",
-                    "Claude extra usage: $100.00 passed",
+                    "Claude usage credits: $100.00 passed",
                     "$150.00 of $200.00 spent this month.",
                 )
             ],
@@ -920,7 +924,11 @@ EXTRA_USAGE = [
         (
             at(0, 30, day=1, month=9),
             ok(extra=spent(12.0)),
-            [extra("2026-09:10", "Claude extra usage: $10.00 passed", "$12.00 of $200.00 spent this month.")],
+            [
+                extra(
+                    "2026-09:10", "Claude usage credits: $10.00 passed", "$12.00 of $200.00 spent this month."
+                )
+            ],
         ),
         (at(8, day=2, month=9), ok(extra=spent(12.5)), []),
         rules=AlertRules(extra_usage_amounts=(10.0, 50.0, 100.0)),
@@ -930,7 +938,7 @@ EXTRA_USAGE = [
         (
             at(12),
             ok(extra=spent(1234.5, limit=None, currency="EUR")),
-            [extra("2026-08:1000", "Claude extra usage: €1,000.00 passed", "€1,234.50 spent this month.")],
+            [extra("2026-08:1000", "Claude usage credits: €1,000.00 passed", "€1,234.50 spent this month.")],
         ),
         rules=AlertRules(extra_usage_amounts=(1000.0,)),
     ),
@@ -986,7 +994,7 @@ RESTARTS = [
                     "Resets Thu 19:00 (in 2 d 5 h).",
                 ),
                 extra(
-                    "2026-08:50", "Claude extra usage: $50.00 passed", "$60.00 of $200.00 spent this month."
+                    "2026-08:50", "Claude usage credits: $50.00 passed", "$60.00 of $200.00 spent this month."
                 ),
             ],
         ),

@@ -81,7 +81,7 @@ def test_fresh_climbing() -> None:
         "    From Claude Code, 20 s ago",
         "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · 0.4 %/h · projected 62 % at reset"
         " · from Anthropic, 3 min ago",
-        "Extra usage: $12.34 of $40.00 this month",
+        "Usage credits: $12.34 of $40.00 this month",
     ]
     assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
     icon = vm.icon
@@ -112,10 +112,10 @@ def test_offline() -> None:
 
 
 def test_login_needed_shows_no_number() -> None:
-    message = "expired: run `claude` to refresh the login"
+    message = "expired: run `claude auth login` to log in again"
     vm = view(report(five(30.0), status=Status.LOGIN_NEEDED, message=message))
     assert (vm.icon.percent, vm.icon.badge) == (None, Badge.LOGIN)
-    assert vm.title == "Claude usage: expired: run `claude` to refresh the login"
+    assert vm.title == "Claude usage: expired: run `claude auth login` to log in again"
 
 
 def test_rate_limited_is_stale_with_the_reason() -> None:
@@ -329,7 +329,7 @@ def test_a_block_whose_reset_has_passed_blocks_nothing() -> None:
 
 
 def test_no_blocked_mark_without_figures_to_stand_behind() -> None:
-    message = "expired: run `claude` to refresh the login"
+    message = "expired: run `claude auth login` to log in again"
     vm = view(report(five(40.0), fable(100.0), status=Status.LOGIN_NEEDED, message=message))
     assert (vm.icon.badge, vm.icon.blocked) == (Badge.LOGIN, False)
 

@@ -126,7 +126,7 @@ def _credentials(app: App, now: datetime) -> tuple[ExitCode, list[str]]:
     if creds.expires_at is None:
         expiry = "expiry unknown"
     elif expires_soon(creds, now, timedelta(0)):
-        expiry = f"EXPIRED {format_age(now - creds.expires_at)}: run `claude` to refresh"
+        expiry = f"EXPIRED {format_age(now - creds.expires_at)}: run `claude auth login`"
     else:
         expiry = f"expires in {format_duration(creds.expires_at - now)}"
     if creds.scopes is None:
@@ -134,7 +134,7 @@ def _credentials(app: App, now: datetime) -> tuple[ExitCode, list[str]]:
     elif "user:profile" in creds.scopes:
         scopes = "has user:profile"
     else:
-        scopes = "LACKS user:profile: log in again with `claude`"
+        scopes = "LACKS user:profile: run `claude auth login`"
     lines = [f"Credentials:   {loaded.source} {loaded.location} — {expiry}; {scopes}"]
     known = app.store.account()
     account = None if known is None else known[1]

@@ -110,6 +110,9 @@ def code_report_json(report: CodeReport, now: datetime | None = None) -> dict[st
                 "label": item.window.label,
                 "utilization": item.window.utilization,
                 "resets_at": _iso(item.window.resets_at),
+                "blocked": item.window.blocked,
+                "binding": item.window.binding,
+                "other": item.window.other,
                 "rate_per_hour": _rounded(item.forecast.rate_per_hour),
                 "projected_at_reset": _rounded(item.forecast.projected_at_reset, 1),
                 "limit_at": _iso(item.forecast.limit_at),
@@ -325,6 +328,12 @@ def status_line(report: CodeReport, now: datetime) -> str:
     return report.message or report.status.value.replace("_", " ")
 
 
+# What the product calls extra usage since 2026 (api-2026.md 2.4); the JSON keeps `extra_usage`.
+USAGE_CREDITS = "Usage credits"
+# The heading of the windows our table of names does not know (UsageWindow.other).
+OTHER_LIMITS = "Other limits"
+
+
 def extra_usage_phrase(extra: ExtraUsage) -> str:
     used = format_money(extra.used, extra.currency)
     if not extra.enabled:
@@ -341,16 +350,19 @@ def render_text(report: CodeReport, now: datetime, tz: tzinfo) -> str:
         head += [part for part in (report.account.email, report.account.plan) if part]
     lines = [" · ".join(head), status_line(report, now), ""]
     width = max((len(item.window.label) for item in report.windows), default=0)
-    width = max(width, len("Extra usage"))
+    width = max(width, len(USAGE_CREDITS))
+    first_other = next((item for item in report.windows if item.window.other), None)
     for item in report.windows:
         window = item.window
+        if item is first_other:
+            lines.append(OTHER_LIMITS)
         percent = format_percent(window.utilization)
         reset = reset_phrase(window.resets_at, now, tz, window.utilization)
         lines.append(f"{window.label:<{width}}  {percent:>6}  {reset}")
         lines.append(f"{'':<{width}}  {'':>6}  {pace_phrase(item, tz)}")
         lines.append(f"{'':<{width}}  {'':>6}  {sentence(source_phrase(item, now))}")
     if report.extra_usage is not None:
-        lines.append(f"{'Extra usage':<{width}}  {'':>6}  {extra_usage_phrase(report.extra_usage)}")
+        lines.append(f"{USAGE_CREDITS:<{width}}  {'':>6}  {extra_usage_phrase(report.extra_usage)}")
     if not report.windows and report.extra_usage is None:
         lines.append("No usage figures yet.")
     return "\n".join(lines).rstrip() + "\n"

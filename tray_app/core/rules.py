@@ -279,7 +279,7 @@ def _extra_usage_alerts(
     alert = Alert(
         f"extra:{month}:{top:g}",
         AlertKind.EXTRA_USAGE,
-        f"Claude extra usage: {format_money(top, extra.currency)} passed",
+        f"Claude usage credits: {format_money(top, extra.currency)} passed",
         f"{format_money(extra.used, extra.currency)}{limit} spent this month.",
     )
     return replace(state, fired=fired), [alert]

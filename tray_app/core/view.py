@@ -19,6 +19,8 @@ from tray_app.core.models import (
     WindowReport,
 )
 from tray_app.core.report import (
+    OTHER_LIMITS,
+    USAGE_CREDITS,
     console_lines,
     console_status_line,
     extra_usage_phrase,
@@ -207,10 +209,13 @@ def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
     rows.append(_status_row(report, now, options))
     if report.windows:
         rows.append(SEPARATOR)
+        first_other = next((item for item in report.windows if item.window.other), None)
         for item in report.windows:
+            if item is first_other:
+                rows.append(MenuRow(OTHER_LIMITS))
             rows += _window_rows(item, now, tz)
     if report.extra_usage is not None:
-        rows.append(MenuRow(f"Extra usage: {extra_usage_phrase(report.extra_usage)}"))
+        rows.append(MenuRow(f"{USAGE_CREDITS}: {extra_usage_phrase(report.extra_usage)}"))
     grant_row = reset_grant_row(report.reset_grants, now, tz)
     if grant_row is not None:
         rows.append(MenuRow(grant_row))
@@ -227,7 +232,7 @@ def _console_rows(console: ConsoleReport, now: datetime, tz: tzinfo) -> list[Men
 
 
 NOT_SET_UP = (
-    "Not set up: log in with `claude` (Claude Code),",
+    "Not set up: run `claude auth login` (Claude Code),",
     "or set ANTHROPIC_ADMIN_API_KEY (Console)",
 )
 
@@ -327,7 +332,7 @@ def _console_icon(console: ConsoleReport | None, options: ViewOptions) -> IconSp
 
 def _console_title(console: ConsoleReport | None, now: datetime) -> str:
     if console is None:
-        return "Claude usage: not set up — log in with `claude` or set ANTHROPIC_ADMIN_API_KEY"
+        return "Claude usage: not set up — run `claude auth login` or set ANTHROPIC_ADMIN_API_KEY"
     if console.figures is None:
         return f"Claude Console: {console_status_line(console, now)}"
     figures = console.figures

@@ -43,7 +43,7 @@ def web_report_json(report: WebReport) -> dict[str, Any]:
 
 
 def web_lines(report: WebReport, show_overage: bool) -> list[str]:
-    """'Extra usage: $12.00 of $40.00 this month', 'Prepaid credits: $100.00', or the problem."""
+    """'Usage credits: $12.00 of $40.00 this month', 'Prepaid credits: $100.00', or the problem."""
     lines = []
     if report.status is not Status.OK and report.message:
         lines.append(f"claude.ai: {report.message}")
@@ -51,7 +51,7 @@ def web_lines(report: WebReport, show_overage: bool) -> list[str]:
     if show_overage and overage is not None and overage.enabled:
         spent = format_money(overage.used, overage.currency)
         limit = "" if overage.limit is None else f" of {format_money(overage.limit, overage.currency)}"
-        lines.append(f"Extra usage: {spent}{limit} this month")
+        lines.append(f"Usage credits: {spent}{limit} this month")
     if report.prepaid is not None:
         lines.append(f"Prepaid credits: {format_money(report.prepaid.amount, report.prepaid.currency)}")
     return lines

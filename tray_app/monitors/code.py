@@ -17,6 +17,7 @@ from tray_app.core.errors import (
     UsageError,
 )
 from tray_app.core.forecast import MIN_SPAN
+from tray_app.core.limit_names import unknown_keys
 from tray_app.core.models import Account, CodeReport, CodeUsage, Snapshot, Source, Status
 from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
@@ -40,11 +41,11 @@ REFRESH_MARGIN = timedelta(minutes=5)
 RECENT_HISTORY = timedelta(hours=6)
 HISTORY_SPAN = timedelta(days=8)
 _AUTH_MESSAGES = {
-    AuthKind.SCOPE: "this login lacks the user:profile scope: log in again with `claude`",
-    AuthKind.EXPIRED: "expired: run `claude` to refresh the login",
-    AuthKind.INVALID: "the server refused this login: log in again with `claude`",
-    AuthKind.FORBIDDEN: "the server denied access to usage for this login: log in again with `claude`",
-    AuthKind.REFRESH_REJECTED: "the refresh token was refused: log in again with `claude`",
+    AuthKind.SCOPE: "this login lacks the user:profile scope: run `claude auth login`",
+    AuthKind.EXPIRED: "expired: run `claude auth login` to log in again",
+    AuthKind.INVALID: "the server refused this login: run `claude auth login`",
+    AuthKind.FORBIDDEN: "the server denied access to usage for this login: run `claude auth login`",
+    AuthKind.REFRESH_REJECTED: "the refresh token was refused: run `claude auth login`",
 }
 
 
@@ -76,6 +77,7 @@ class CodeMonitor:
         self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
         self._grants = ResetGrantsCheck(store, api, clock)
         self._ask_grants = ask_reset_grants
+        self._reported_keys: set[str] = set()  # one monitor per process: see _log_unknown_keys
 
     def stored_report(self, stale_after: timedelta, source: Source = Source.ANTHROPIC) -> CodeReport:
         """The last stored figures without any network: `status --offline`, and the tray at start-up."""
@@ -123,7 +125,7 @@ class CodeMonitor:
                 if loaded.source == "environment"
                 else "this Claude Code login cannot read usage (no user:profile scope)"
             )
-            raise AuthError(AuthKind.SCOPE, f"{hint}: log in again with `claude`")
+            raise AuthError(AuthKind.SCOPE, f"{hint}: run `claude auth login`")
         refused = self._store.refusals.get(RefusalSource.CODE_TOKEN) or Refusal("")
         kind = refused.reason
         retry_by_refresh = kind == AuthKind.EXPIRED and self._token_endpoint is not None
@@ -131,7 +133,7 @@ class CodeMonitor:
         if same_token and kind in set(AuthKind) and not retry_by_refresh:
             raise AuthError(AuthKind(kind), _AUTH_MESSAGES[AuthKind(kind)])
         if expires_soon(creds, now, timedelta(0)) and self._token_endpoint is None:
-            raise AuthError(AuthKind.EXPIRED, "expired: run `claude` to refresh the login")
+            raise AuthError(AuthKind.EXPIRED, _AUTH_MESSAGES[AuthKind.EXPIRED])
 
     def _recently_attempted(self, now: datetime) -> bool:
         attempted = self._store.code_cache.last_attempt()
@@ -148,6 +150,7 @@ class CodeMonitor:
             loaded = self._refresh(loaded, now)
             usage = self._api.usage(loaded.credentials.access_token)
         reject_empty_answer(usage, last_good)
+        self._log_unknown_keys(usage)
         fetched_at = self._clock()
         self._store.add_windows(fetched_at, usage.windows)
         self._store.save_code_usage(fetched_at, usage)
@@ -158,12 +161,23 @@ class CodeMonitor:
         self._store.prune(fetched_at)
         return self._report(Status.OK, None, (fetched_at, usage))
 
+    def _log_unknown_keys(self, usage: CodeUsage) -> None:
+        """Once per key and process: a new codename is news for the maintainers, not for every poll."""
+        for key in unknown_keys(usage.windows):
+            if key not in self._reported_keys:
+                self._reported_keys.add(key)
+                logger.info(
+                    "the usage answer has a limit our table does not name: %s (shown under its key)", key
+                )
+
     def _refresh(self, loaded: LoadedCredentials, now: datetime) -> LoadedCredentials:
         """Opt-in refresh: new pair from the token endpoint, written back only if nobody else did."""
         assert self._token_endpoint is not None
         refresh_token = loaded.credentials.refresh_token
         if refresh_token is None:
-            raise AuthError(AuthKind.EXPIRED, "expired, and the login has no refresh token: run `claude`")
+            raise AuthError(
+                AuthKind.EXPIRED, "expired, and the login has no refresh token: run `claude auth login`"
+            )
         grant = self._token_endpoint.refresh(refresh_token)
         if self._credentials.save_refreshed(loaded, grant, now):
             logger.info("refreshed the Claude Code access token and wrote it back to %s", loaded.location)

@@ -96,7 +96,7 @@ class ClaudeCredentialStore:
             creds = OAuthCredentials(token, None, None, ("user:inference",), None, None)
             return LoadedCredentials(creds, "environment", ENV_OAUTH_TOKEN, {}, "")
         raise CredentialsError(
-            f"Claude Code is not logged in on this machine (no {self.file_path}): run `claude`"
+            f"Claude Code is not logged in on this machine (no {self.file_path}): run `claude auth login`"
         )
 
     def _load_file(self) -> LoadedCredentials:
@@ -198,13 +198,17 @@ def _digest(raw: bytes) -> str:
 
 def _decode(raw: bytes, source: str, location: str) -> LoadedCredentials:
     if not raw.strip():
-        raise CredentialsError(f"the Claude Code credentials in {location} are empty: run `claude` to log in")
+        raise CredentialsError(
+            f"the Claude Code credentials in {location} are empty: run `claude auth login`"
+        )
     try:
         document = json.loads(raw)
     except ValueError:
         document = _hex_json(raw)
     if document is None:
-        raise CredentialsError(f"the Claude Code credentials in {location} are not valid JSON: run `claude`")
+        raise CredentialsError(
+            f"the Claude Code credentials in {location} are not valid JSON: run `claude auth login`"
+        )
     credentials = parse_credentials(document)
     return LoadedCredentials(credentials, source, location, document, _digest(raw))
 
