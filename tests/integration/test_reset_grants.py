@@ -46,7 +46,7 @@ class Rig:
     published: list[ViewModel]
 
     def run_until(self, seconds: float) -> None:
-        """Tick as the polling thread does, sleeping exactly the returned delays, for `seconds` of fake time."""
+        """Tick as the polling thread does (sleeping the returned delays) for `seconds` of fake time."""
         end = self.clock.monotonic() + seconds
         while self.clock.monotonic() < end:
             self.clock.advance(max(self.poller.tick(), 0.001))

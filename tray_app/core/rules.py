@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from tray_app.core.blocked import still_blocked
 from tray_app.core.console import ConsoleReport, MonthFigures
+from tray_app.core.grants import grant_clearing, grant_offer
 from tray_app.core.models import FIVE_HOUR, CodeReport, ExtraUsage, Status, UsageWindow, WindowReport
 from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
 
@@ -31,6 +32,7 @@ class AlertKind(StrEnum):
     RESET = "reset"
     FAILURE = "failure"
     EXTRA_USAGE = "extra_usage"
+    RESET_GRANT = "reset_grant"
     BUDGET = "budget"
 
 
@@ -285,6 +287,31 @@ def _extra_usage_alerts(
     return replace(state, fired=fired), [alert]
 
 
+def _reset_grant_alert(
+    report: CodeReport, state: RulesState, now: datetime, tz: tzinfo
+) -> tuple[RulesState, list[Alert]]:
+    """A limit is hit and a free reset that clears it is usable: say so, and where Claude Code offers it
+    (we never spend one). Once per blocked window and period ("grant:<window>:<period>"); a window
+    without a reset time is keyed by the grant's expiry instead, so it is told once per grant."""
+    blocked = [item for item in report.windows if item.window.blocked]
+    grant = grant_clearing(report.reset_grants, (item.window.id for item in blocked), now)
+    if grant is None or report.reset_grants is None:
+        return state, []
+    cleared = [item for item in blocked if not grant.clears or item.window.id in grant.clears]
+    expiry = 0 if grant.ends_at is None else round(grant.ends_at.timestamp())
+    keys = {f"grant:{item.window.id}:{_period(item.window, state) or expiry}": item for item in cleared}
+    new = [item for key, item in keys.items() if key not in state.fired]
+    state = replace(state, fired=state.fired | set(keys))
+    if not new:
+        return state, []
+    key = next(key for key, item in keys.items() if item is new[0])
+    body = (
+        f"The {_name(new[0])} limit is reached. Claude Code offers a free usage-limit reset "
+        f'({grant_offer(report.reset_grants, now, tz)}): choose "Reset for free" in its limit message.'
+    )
+    return state, [Alert(key, AlertKind.RESET_GRANT, "Claude: a free limit reset is available", body)]
+
+
 def step(
     state: RulesState, report: CodeReport, now: datetime, tz: tzinfo, rules: AlertRules
 ) -> tuple[RulesState, list[Alert]]:
@@ -299,6 +326,8 @@ def step(
             alerts += found
         state, extra = _extra_usage_alerts(report.extra_usage, state, rules, now, tz)
         alerts += extra
+        state, granted = _reset_grant_alert(report, state, now, tz)
+        alerts += granted
     return state, alerts
 
 
