@@ -93,3 +93,14 @@ def test_no_hits_says_so_and_text_is_only_for_limits(cli: CliEnv) -> None:
     assert empty["limit_hits"] == []
     wrong = cli.run("history", "--format", "text")
     assert wrong.code == 2 and "--format text is for --limits" in wrong.stderr
+
+
+def test_status_json_carries_the_weeks_hits_after_a_poll(cli: CliEnv) -> None:
+    five_start, five_reset, fable_start, _ = _filled(cli)
+    document = cli.run("status", "--json").json()
+    hits = document["code"]["limit_hits"]
+    assert [(hit["label"], hit["started_at"], hit["ended_at"]) for hit in hits] == [
+        ("5-hour", five_start.strftime("%Y-%m-%dT%H:%M:%SZ"), five_reset.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("Fable weekly", fable_start.strftime("%Y-%m-%dT%H:%M:%SZ"), None),
+    ]
+    assert hits[0]["seconds"] == 7200 and hits[1]["seconds"] >= 1800

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.grants import reset_grants_json
+from tray_app.core.limit_hits import limit_hit_json
 from tray_app.core.models import (
     Account,
     CodeReport,
@@ -123,6 +124,8 @@ def code_report_json(report: CodeReport, now: datetime | None = None) -> dict[st
         ],
         "extra_usage": _extra_json(report.extra_usage),
         "reset_grants": reset_grants_json(report.reset_grants, now),
+        # Our own history's episodes at 100 % or locked in the last seven days (core.limit_hits).
+        "limit_hits": [limit_hit_json(hit, now) for hit in report.limit_hits],
     }
 
 
@@ -328,7 +331,8 @@ def status_line(report: CodeReport, now: datetime) -> str:
     return report.message or report.status.value.replace("_", " ")
 
 
-# What the product calls extra usage since 2026 (api-2026.md 2.4); the JSON keeps `extra_usage`.
+# The product's word since 2026 for what the API calls extra usage (api-2026.md 2.4); the JSON keeps
+# `extra_usage`, a stable interface.
 USAGE_CREDITS = "Usage credits"
 # The heading of the windows our table of names does not know (UsageWindow.other).
 OTHER_LIMITS = "Other limits"

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, tzinfo
 from tray_app.core.blocked import blocked_phrase, blocking_window
 from tray_app.core.console import ConsoleReport
 from tray_app.core.grants import reset_grant_row
+from tray_app.core.limit_export import week_row
 from tray_app.core.models import (
     FIVE_HOUR,
     SEVEN_DAY,
@@ -219,6 +220,9 @@ def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
     grant_row = reset_grant_row(report.reset_grants, now, tz)
     if grant_row is not None:
         rows.append(MenuRow(grant_row))
+    hits_row = week_row(report.limit_hits, now)
+    if hits_row is not None:
+        rows.append(MenuRow(hits_row))
     return rows
 
 

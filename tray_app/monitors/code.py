@@ -23,6 +23,7 @@ from tray_app.core.parse import expires_soon, plan_name, reject_empty_answer
 from tray_app.core.report import build_code_report, format_age
 from tray_app.core.state import Refusal
 from tray_app.monitors.grants import ResetGrantsCheck
+from tray_app.monitors.limit_hits import RecentLimitHits
 from tray_app.monitors.policy import SharedPause, fingerprint, showing_older, status_of
 from tray_app.sources.code_api import CodeApi, TokenEndpoint
 from tray_app.sources.credentials import ClaudeCredentialStore, LoadedCredentials
@@ -75,9 +76,10 @@ class CodeMonitor:
         self._clock = clock
         self._local_tz = local_tz  # read at each pause: a laptop travels
         self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
+        self._limit_hits = RecentLimitHits(store)  # the week's, for the menu: read every few minutes
+        self._reported_keys: set[str] = set()  # one monitor per process: see _log_unknown_keys
         self._grants = ResetGrantsCheck(store, api, clock)
         self._ask_grants = ask_reset_grants
-        self._reported_keys: set[str] = set()  # one monitor per process: see _log_unknown_keys
 
     def stored_report(self, stale_after: timedelta, source: Source = Source.ANTHROPIC) -> CodeReport:
         """The last stored figures without any network: `status --offline`, and the tray at start-up."""
@@ -280,7 +282,7 @@ class CodeMonitor:
             report = build_code_report(
                 status, message, account, stored, histories, self._min_span, fed=fed, now=now, source=source
             )
-            return replace(report, reset_grants=grants)
+            return replace(report, reset_grants=grants, limit_hits=self._limit_hits.for_report(report, now))
 
         polled = () if stored is None else stored[1].windows
         ids = list(dict.fromkeys([*(w.id for w in polled), *(r.window.id for r in fed)]))
