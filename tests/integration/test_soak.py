@@ -57,6 +57,7 @@ from tray_app.core.reports import Reports, TickResult
 from tray_app.core.rules import Alert, AlertKind, RulesState, step
 from tray_app.core.viewmodel import Badge, ViewModel
 from tray_app.demo import PROFILE_PATH, USAGE_PATH, DemoResponse, DemoServer
+from tray_app.demo.grants import asks_for_grants
 from tray_app.environment import Environment
 from tray_app.poller import PollTiming, UsageSource
 from tray_app.sources.admin_key import ENV_ADMIN_KEY
@@ -436,14 +437,18 @@ class ScriptedServer(DemoServer):
     def __init__(self, side: ServerSide, port: int) -> None:
         super().__init__("full", clock=side.clock, port=port)
         self._side = side
+        # No free resets: the script's alerts are the limits' own (the resets have tests of their own).
+        self.grants_scenario = "absent"
 
     def answer(
         self, method: str, path: str, headers: dict[str, str], body: bytes, query: str = ""
     ) -> DemoResponse:
         ts = self._side.clock()
-        bucket = "oauth" if path in (USAGE_PATH, PROFILE_PATH) else "admin"
+        # The hourly free-resets request is the demo's own answer, outside the script of the polls.
+        grants = asks_for_grants(query)
+        bucket = "grants" if grants else "oauth" if path in (USAGE_PATH, PROFILE_PATH) else "admin"
         self._side.arrived(bucket, ts)
-        if path == USAGE_PATH:
+        if path == USAGE_PATH and not grants:
             self.queue(path, self._side.usage(ts, headers))
         elif bucket == "admin" and (shot := self._side.admin(ts)) is not None:
             self.queue(path, shot)
@@ -1173,7 +1178,9 @@ def test_polling_goes_on_when_the_icon_cannot_be_drawn(
         poller = build_poller(app, clock, shown.append, view, switch)
         for _ in range(24):  # a tick every 30 s (the countdowns' repaint), a poll every 180 s: four polls
             clock.advance(max(poller.tick(), 0.001))
-        polled, stored = len(server.requests(USAGE_PATH)), app.store.snapshot_count()
+        # The usage polls: the hourly free-resets request to the same path is not one.
+        polls = [r for r in server.requests(USAGE_PATH) if not asks_for_grants(r.query)]
+        polled, stored = len(polls), app.store.snapshot_count()
         view.broken = False
         poller.tick()
     assert polled == 4 and stored == 4 * 3  # every 180 s, as if nothing were wrong: three windows a poll
