@@ -315,3 +315,17 @@ def test_fresh_needs_both_the_5_hour_and_the_weekly_figure_within_the_interval()
     assert not fresh(old, NOW, within)
     spend_only = [reading(50, SPEND_RESET, NOW, window_id=SPEND_LIMIT)]
     assert not fresh(spend_only, NOW, within)
+
+
+def test_a_fed_figure_keeps_what_only_the_endpoint_knows_of_the_same_period() -> None:
+    polled_window = UsageWindow(FIVE_HOUR, "5-hour", 60.0, FIVE_RESET, locked=True, binding=True)
+    polled = Reading(polled_window, NOW - timedelta(minutes=3), Source.ANTHROPIC)
+    fed = Reading(UsageWindow(FIVE_HOUR, "5-hour", 72.0, FIVE_RESET), NOW, Source.CLAUDE_CODE)
+    (shown,) = merge((polled,), (fed,), NOW)
+    assert (shown.window.utilization, shown.source) == (72.0, Source.CLAUDE_CODE)
+    assert shown.window.locked and shown.window.binding  # the status line carries neither
+    later = Reading(
+        UsageWindow(FIVE_HOUR, "5-hour", 3.0, FIVE_RESET + timedelta(hours=5)), NOW, Source.CLAUDE_CODE
+    )
+    (next_period,) = merge((polled,), (later,), NOW)
+    assert not next_period.window.locked and not next_period.window.binding  # a new period starts afresh

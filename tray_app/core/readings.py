@@ -12,7 +12,7 @@ Pure: no I/O, imported by the statusline, which runs on every prompt.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, Source, UsageWindow
@@ -133,10 +133,20 @@ def merge(polled: Sequence[Reading], fed: Iterable[Reading], now: datetime | Non
     merged = []
     for reading in polled:
         other = by_id.pop(reading.window.id, None)
-        merged.append(other if other is not None and is_news(other, reading) else reading)
+        merged.append(
+            _with_flags_of(reading, other) if other is not None and is_news(other, reading) else reading
+        )
     order = {window_id: index for index, window_id in enumerate(FED_WINDOW_IDS)}
     rest = sorted(by_id.values(), key=lambda reading: order.get(reading.window.id, len(order)))
     return tuple(merged + rest)
+
+
+def _with_flags_of(polled: Reading, fed: Reading) -> Reading:
+    """fed's figure, with what only the endpoint knows of the same period (locked, binding) kept."""
+    if not same_period(polled.window.resets_at, fed.window.resets_at):
+        return fed  # a new period: the old one's lock and binding say nothing about it
+    window = replace(fed.window, locked=polled.window.locked, binding=polled.window.binding)
+    return replace(fed, window=window)
 
 
 def fresh(fed: Iterable[Reading], now: datetime, within: timedelta) -> bool:
