@@ -62,6 +62,8 @@ def test_climb_and_reset_notify_once_each_and_survive_a_dead_daemon(
     desktop: Desktop, processes: ChildProcesses, tmp_path: Path
 ) -> None:
     with DemoServer("full") as server:
+        # No free resets: at 100 % a usable one would add its own notification (tested in unit tests).
+        server.grants_scenario = "absent"
         app = App(desktop, processes, tmp_path, server)
         server.queue(USAGE, body(30.0, RESET_1))
         proc = app.start()
