@@ -16,6 +16,7 @@ from tray_app.ui.icon import LEVEL_COLORS
 from .desktop import (
     ChildProcesses,
     Desktop,
+    IndicatorItem,
     click_menu_item,
     color_fraction,
     find_docked_icon,
@@ -48,6 +49,12 @@ def _about_fable(desktop: Desktop) -> list[str]:
     return [f"{n['summary']} | {n['body']}" for n in mine if "Fable" in f"{n['summary']} {n['body']}"]
 
 
+def _refresh_and_wait_for_the_poll(app: App, item: IndicatorItem) -> None:
+    before = app.requests()
+    click_menu_item(app.desktop, item, "Refresh now")
+    wait_until(lambda: app.requests() > before or None, timeout=10, what="a poll after Refresh now")
+
+
 def test_a_blocked_fable_week_shows_the_mark_names_it_and_notifies_once(app: App, artifacts: Path) -> None:
     proc = app.start()
     icon = find_docked_icon(app.desktop, proc.pid, timeout=20)
@@ -68,13 +75,7 @@ def test_a_blocked_fable_week_shows_the_mark_names_it_and_notifies_once(app: App
     told = wait_until(lambda: _about_fable(app.desktop) or None, timeout=10, what="the notification")
     # Two more polls of the same blocked period: nothing more is said about it.
     for _ in range(2):
-        before = len(app.server.requests("/api/oauth/usage"))
-        click_menu_item(app.desktop, item, "Refresh now")
-        wait_until(
-            lambda before=before: len(app.server.requests("/api/oauth/usage")) > before or None,
-            timeout=10,
-            what="a poll after Refresh now",
-        )
+        _refresh_and_wait_for_the_poll(app, item)
     assert _about_fable(app.desktop) == told and len(told) == 1, told
     click_menu_item(app.desktop, item, "Quit")
     assert app.processes.wait(proc, timeout=15) == 0, app.processes.output(proc)

@@ -148,7 +148,7 @@ def test_a_usable_grant_shows_in_the_menu_and_in_status_json_without_its_id(
     assert (grants["eligible"], grants["available"], grants["total"]) == (True, 1, 1)
     assert grants["grants"][0]["label"].startswith("Claude Opus 5.5 launch")
     assert grants["grants"][0]["usable_now"] is True
-    assert grants["grants"][0]["clears"] == ["five_hour", "seven_day", "seven_day_overage_included"]
+    assert grants["grants"][0]["clears"] == ["five_hour", "seven_day", "seven_day_fable"]
     assert "id" not in grants["grants"][0]
 
     # The redemption handle is nowhere: not in the output, the log or the database file.

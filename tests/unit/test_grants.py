@@ -60,7 +60,8 @@ def test_the_documented_example_parses_without_the_id() -> None:
     )
     assert only.starts_at == datetime(2026, 9, 22, 16, tzinfo=UTC)
     assert only.ends_at == datetime(2026, 10, 22, 16, tzinfo=UTC)
-    assert only.clears == ("five_hour", "seven_day", "seven_day_overage_included")
+    # Named by our window ids: Fable's week is the window the user sees as seven_day_fable.
+    assert only.clears == ("five_hour", "seven_day", "seven_day_fable")
     assert (only.usable_now, only.paused, only.use_requires_limit) == (True, False, True)
     assert GRANT_ID not in repr(parsed)
     assert GRANT_ID not in encode_reset_grants(parsed)
@@ -162,7 +163,7 @@ def test_status_json_shape() -> None:
         "starts_at": "2026-09-22T16:00:00Z",
         "ends_at": "2026-10-22T16:00:00Z",
         "usable_now": True,
-        "clears": ["five_hour", "seven_day", "seven_day_overage_included"],
+        "clears": ["five_hour", "seven_day", "seven_day_fable"],
     }
     assert GRANT_ID not in json.dumps(document)
     assert reset_grants_json(None, NOW) is None
@@ -188,19 +189,32 @@ def report(utilization: float, grants: ResetGrants | None, window_id: str = "sev
 
 
 def grant_alerts(state: RulesState, rep: CodeReport, at: datetime = NOW) -> tuple[RulesState, list[str]]:
+    """The bodies of the notifications that offer a free reset."""
     state, alerts = step(state, rep, at, LOCAL, AlertRules())
-    return state, [a.body for a in alerts if a.key.startswith("grant:")]
+    return state, [a.body for a in alerts if "Reset for free" in a.body]
 
 
-def test_a_hit_limit_with_a_usable_reset_is_told_once_with_how_to_use_it() -> None:
+OFFER = (
+    "Claude Code offers a free usage-limit reset (1 of 1 left, expires 22 Oct): "
+    'choose "Reset for free" in its limit message.'
+)
+
+
+def test_a_hit_limit_with_a_usable_reset_is_told_once_in_the_limits_own_notification() -> None:
     grants = parse_cedar_ember(answer(grant()), NOW)
-    state, told = grant_alerts(RulesState(), report(100.0, grants))
-    assert told == [
-        "The weekly limit is reached. Claude Code offers a free usage-limit reset "
-        '(1 of 1 left, expires 22 Oct): choose "Reset for free" in its limit message.'
-    ]
+    state, alerts = step(RulesState(), report(100.0, grants), NOW, LOCAL, AlertRules())
+    # One event, one notification: the limit reached, with how to use the free reset added.
+    assert len(alerts) == 1 and alerts[0].title == "Claude weekly limit reached", alerts
+    assert alerts[0].body.endswith(f" {OFFER}")
     _, again = grant_alerts(state, report(100.0, grants), NOW + timedelta(minutes=5))
     assert again == []  # the same period: once
+
+
+def test_a_reset_that_becomes_usable_after_the_limit_was_told_is_told_alone() -> None:
+    grants = parse_cedar_ember(answer(grant()), NOW)
+    state, _ = step(RulesState(), report(100.0, None), NOW, LOCAL, AlertRules())
+    state, told = grant_alerts(state, report(100.0, grants), NOW + timedelta(minutes=5))
+    assert told == [f"The weekly limit is reached. {OFFER}"]
 
 
 def test_no_reset_notification_below_the_limit_without_grants_or_for_a_limit_it_does_not_clear() -> None:
@@ -211,3 +225,10 @@ def test_no_reset_notification_below_the_limit_without_grants_or_for_a_limit_it_
     assert grant_alerts(RulesState(), report(100.0, ineligible))[1] == []
     design = report(100.0, grants, window_id="seven_day_omelette")  # Claude Design's week: not cleared
     assert grant_alerts(RulesState(), design)[1] == []
+
+
+def test_a_reset_that_clears_the_fable_week_is_offered_when_fable_blocks() -> None:
+    grants = parse_cedar_ember(answer(grant()), NOW)
+    fable = report(100.0, grants, window_id="seven_day_fable")
+    _, alerts = step(RulesState(), fable, NOW, LOCAL, AlertRules())
+    assert len(alerts) == 1 and alerts[0].body.endswith(f" {OFFER}"), alerts

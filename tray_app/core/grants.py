@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from tray_app.core.limit_names import NAMED
 from tray_app.core.models import ResetGrant, ResetGrants
 from tray_app.core.timeparse import from_epoch, iso_utc, parse_timestamp, to_epoch
 
@@ -52,9 +53,16 @@ def _grant(raw: object) -> ResetGrant | None:
         # When omitted, the CLI assumes paused=false, usable_now=false, use_requires_limit=true.
         usable_now=_flag(raw.get("usable_now"), False),
         paused=_flag(raw.get("paused"), False),
-        clears=tuple(c for c in clears if isinstance(c, str)) if isinstance(clears, list) else (),
+        # The API names windows by their keys ("seven_day_overage_included"); ours by window id (Fable's
+        # week is seven_day_fable), so a grant is matched to the windows the user sees.
+        clears=tuple(_window_id(c) for c in clears if isinstance(c, str)) if isinstance(clears, list) else (),
         use_requires_limit=_flag(raw.get("use_requires_limit"), True),
     )
+
+
+def _window_id(key: str) -> str:
+    named = NAMED.get(key)
+    return key if named is None else named.window_id
 
 
 def parse_cedar_ember(body: object, checked_at: datetime) -> ResetGrants | None:

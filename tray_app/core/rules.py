@@ -327,8 +327,31 @@ def step(
         state, extra = _extra_usage_alerts(report.extra_usage, state, rules, now, tz)
         alerts += extra
         state, granted = _reset_grant_alert(report, state, now, tz)
-        alerts += granted
+        alerts = _told_together(alerts, granted)
     return state, alerts
+
+
+def _told_together(alerts: list[Alert], granted: list[Alert]) -> list[Alert]:
+    """One notification per event: a limit reached in this poll and a free reset that clears it are told
+    in one (the limit's, with the reset's sentence added); a reset that becomes usable later is told alone."""
+    if not granted:
+        return alerts
+    window_id = granted[0].key.split(":")[1]
+    for index, alert in enumerate(alerts):
+        kind, _, rest = alert.key.partition(":")
+        if (
+            kind in ("blocked", "threshold")
+            and rest.startswith(f"{window_id}:")
+            and alert.kind
+            in (
+                AlertKind.BLOCKED,
+                AlertKind.THRESHOLD,
+            )
+        ):
+            offer = granted[0].body.split(". ", 1)[-1]
+            merged = replace(alert, body=f"{alert.body} {offer}")
+            return [*alerts[:index], merged, *alerts[index + 1 :]]
+    return alerts + granted
 
 
 # Fired keys older than this cannot come back: their periods, episodes and months are over.
