@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
+from tray_app.core.blocked import blocked_phrase, blocking_window
 from tray_app.core.forecast import MIN_SPAN, forecast
 from tray_app.core.grants import reset_grants_json
 from tray_app.core.limit_hits import limit_hit_json
@@ -353,6 +354,10 @@ def render_text(report: CodeReport, now: datetime, tz: tzinfo) -> str:
     if report.account is not None:
         head += [part for part in (report.account.email, report.account.plan) if part]
     lines = [" · ".join(head), status_line(report, now), ""]
+    blocking = blocking_window((item.window for item in report.windows), now)
+    if blocking is not None:
+        # What stops the user comes first, as in the tray's menu, before any figure that looks fine.
+        lines[2:2] = [sentence(blocked_phrase(blocking, now, tz))]
     width = max((len(item.window.label) for item in report.windows), default=0)
     width = max(width, len(USAGE_CREDITS))
     first_other = next((item for item in report.windows if item.window.other), None)
