@@ -372,7 +372,16 @@ def test_set_scenario_rejects_unknown_names_and_lists_the_known(server: DemoServ
     with pytest.raises(ValueError):
         DemoServer("sunny")
     assert server.scenario == "rising"
-    assert "no_usage_yet" in SCENARIOS and len(SCENARIOS) == len(set(SCENARIOS)) == 18
+    assert "no_usage_yet" in SCENARIOS and len(SCENARIOS) == len(set(SCENARIOS)) == 24
+    # The 2026 shapes (api-2026.md section 2), one scenario each.
+    assert {
+        "codenames_flat",
+        "limits_only",
+        "weekly_null",
+        "locked",
+        "unknown_codename",
+        "blocked_fable",
+    } < set(SCENARIOS)
 
 
 def test_resets_at_strings_parse_as_utc() -> None:

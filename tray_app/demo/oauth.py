@@ -416,9 +416,11 @@ def oauth_answer(
     token = authorization.removeprefix("Bearer ") if authorization.startswith("Bearer ") else None
     if token not in access_tokens:
         return _invalid_bearer()
-    if path == USAGE_PATH and not headers.get("user-agent", "").startswith(("claude-code/", "claude-cli/")):
-        # The real server puts unknown agents in a far stricter bucket that answers 429 at once (the CLI's
-        # own claude-cli/ string, which the free-resets request sends, is not unknown).
+    agent = headers.get("user-agent", "")
+    cli = agent.startswith("claude-cli/") and agent.endswith("(external, cli)")
+    if path == USAGE_PATH and not (agent.startswith("claude-code/") or cli):
+        # The real server puts unknown agents in a far stricter bucket that answers 429 at once; the CLI's
+        # own full string (which the free-resets request sends) is not unknown, a near miss of it is.
         return _rate_limited(("retry-after", "0"))
     if path == PROFILE_PATH and scenario not in _FAILING_SCENARIOS:
         return json_response(200, json.loads(_PROFILE))
