@@ -83,7 +83,10 @@ def test_an_unknown_limit_is_shown_and_logged_once(
     now = datetime.now(UTC)
     text = render_text(last, now, UTC)
     lines = [line.split("  ")[0] for line in text.splitlines()]
+    assert lines[2].startswith("Fable weekly limit reached - resets ")
     assert [line for line in lines if line and not line.startswith(("Claude", "Updated"))] == [
+        # Fable's week is at 100 % in this answer: what stops the user is said first.
+        lines[2],
         "5-hour",
         "Weekly",
         "Weekly · Fable",
