@@ -47,3 +47,17 @@ def envelope(
         {"type": "error", "error": error, "request_id": request_id},
         (("request-id", request_id), *headers),
     )
+
+
+def usage_window(
+    utilization: float, resets_at: str | None, locked_reason: str | None = None
+) -> dict[str, Any]:
+    """One window of the usage answer, with the dollar fields subscriptions leave null."""
+    return {
+        "utilization": utilization,
+        "resets_at": resets_at,
+        "limit_dollars": None,
+        "used_dollars": None,
+        "remaining_dollars": None,
+        "locked_reason": locked_reason,
+    }

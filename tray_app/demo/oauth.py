@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from typing import Any
 
-from tray_app.demo.common import JSON, RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response
+from tray_app.demo.common import JSON, RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response, usage_window
 from tray_app.demo.shapes_2026 import BODIES, SCENARIOS_2026
 
 # Under these the profile endpoint fails like the usage endpoint, so a client never sees a
@@ -171,16 +171,6 @@ def _severity(percent: int) -> str:
     return "warning" if percent >= 75 else "normal"
 
 
-def _window(utilization: float, resets_at: str | None) -> dict[str, Any]:
-    return {
-        "utilization": utilization,
-        "resets_at": resets_at,
-        "limit_dollars": None,
-        "used_dollars": None,
-        "remaining_dollars": None,
-    }
-
-
 def _limit(kind: str, utilization: float, resets_at: str, scope: dict[str, Any] | None) -> dict[str, Any]:
     percent = round(utilization)
     return {
@@ -258,8 +248,8 @@ def rising_usage_body(
     # The real server flags the limit that binds first; the fullest one is the closest stand-in.
     max(limits, key=lambda entry: int(entry["percent"]))["is_active"] = True
     return {
-        "five_hour": _window(session, session_reset),
-        "seven_day": _window(weekly, weekly_reset),
+        "five_hour": usage_window(session, session_reset),
+        "seven_day": usage_window(weekly, weekly_reset),
         "seven_day_oauth_apps": None,
         "seven_day_opus": None,
         "seven_day_sonnet": None,

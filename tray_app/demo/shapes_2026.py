@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from tray_app.demo.common import usage_window
+
 _HOUR = 3600.0
 _FIVE_HOUR_LEFT = 2 * _HOUR + 14 * 60  # the session frees up in 2 h 14 min
 _WEEK_LEFT = 3 * 24 * _HOUR + 5 * _HOUR
@@ -20,17 +22,6 @@ _WEEK_LEFT = 3 * 24 * _HOUR + 5 * _HOUR
 def _stamp(epoch: float) -> str:
     # The server's own format: microseconds and an explicit offset.
     return datetime.fromtimestamp(epoch, tz=UTC).replace(microsecond=412233).isoformat()
-
-
-def _window(utilization: float, resets_at: str | None, locked_reason: str | None = None) -> dict[str, Any]:
-    return {
-        "utilization": utilization,
-        "resets_at": resets_at,
-        "limit_dollars": None,
-        "used_dollars": None,
-        "remaining_dollars": None,
-        "locked_reason": locked_reason,
-    }
 
 
 def _limit(
@@ -60,10 +51,10 @@ def codenames_flat(now: float) -> dict[str, Any]:
     """Flat codename keys and no limits[]: Fable and Claude Design must not be dropped."""
     session, week = _resets(now)
     return {
-        "five_hour": _window(34.0, session),
-        "seven_day": _window(61.0, week),
-        "seven_day_overage_included": _window(88.0, week),
-        "seven_day_omelette": _window(12.0, week),
+        "five_hour": usage_window(34.0, session),
+        "seven_day": usage_window(61.0, week),
+        "seven_day_overage_included": usage_window(88.0, week),
+        "seven_day_omelette": usage_window(12.0, week),
         **_nulls("seven_day_opus", "seven_day_sonnet", "seven_day_cowork", "tangelo", "iguana_necktie"),
         "nimbus_quill": {"utilization": 0.0, "resets_at": None},
         "cedar_ember": None,
@@ -87,7 +78,7 @@ def weekly_null(now: float) -> dict[str, Any]:
     """seven_day null while limits[] has weekly_all: the weekly window comes from limits[]."""
     session, week = _resets(now)
     return {
-        "five_hour": _window(34.0, session),
+        "five_hour": usage_window(34.0, session),
         "seven_day": None,
         "limits": [_limit("session", 34, session), _limit("weekly_all", 61, week, active=True)],
     }
@@ -97,8 +88,8 @@ def locked_window(now: float) -> dict[str, Any]:
     """A top-level window the server has locked (values of locked_reason are unpublished)."""
     session, week = _resets(now)
     return {
-        "five_hour": _window(72.0, session, locked_reason="usage_limit_reached"),
-        "seven_day": _window(61.0, week),
+        "five_hour": usage_window(72.0, session, locked_reason="usage_limit_reached"),
+        "seven_day": usage_window(61.0, week),
         "limits": [_limit("session", 72, session, active=True), _limit("weekly_all", 61, week)],
     }
 
@@ -107,8 +98,8 @@ def unknown_codename(now: float) -> dict[str, Any]:
     """A codename no table knows, with a readable figure: kept under Other limits, logged once."""
     session, week = _resets(now)
     return {
-        "five_hour": _window(34.0, session),
-        "seven_day": _window(61.0, week),
+        "five_hour": usage_window(34.0, session),
+        "seven_day": usage_window(61.0, week),
         "harbor_lantern": {"utilization": 50.0, "resets_at": session},
         "wattle_ember": None,
     }
@@ -118,9 +109,9 @@ def blocked_on_fable(now: float) -> dict[str, Any]:
     """The Fable weekly limit reached under a 5-hour window at 40 %: the icon must not say "fine"."""
     session, week = _resets(now)
     return {
-        "five_hour": _window(40.0, session),
-        "seven_day": _window(61.0, week),
-        "seven_day_overage_included": _window(100.0, week),
+        "five_hour": usage_window(40.0, session),
+        "seven_day": usage_window(61.0, week),
+        "seven_day_overage_included": usage_window(100.0, week),
         "limits": [
             _limit("session", 40, session),
             _limit("weekly_all", 61, week),
