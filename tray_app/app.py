@@ -64,8 +64,12 @@ class TrayApp:
         draw_history: Callable[[], Path | None],
         clock: Clock,
         install_feed: Callable[[], tuple[bool, str]] | None = None,
+        open_details: Callable[[], None] | None = None,
     ) -> None:
-        """install_feed: adds our status line to Claude Code's settings; (now installed, what happened)."""
+        """install_feed: adds our status line to Claude Code's settings; (now installed, what happened).
+
+        open_details: starts the details window (a process of its own, so it returns at once).
+        """
         self._settings = settings
         self._view = view
         self._tray = tray
@@ -77,6 +81,7 @@ class TrayApp:
         self._draw_history = draw_history
         self._clock = clock
         self._install_feed = install_feed
+        self._open_details = open_details
 
     def run(self) -> int:
         logger.info("tray started (backend %s, menu %s)", self._tray.backend, self._tray.has_menu)
@@ -92,6 +97,7 @@ class TrayApp:
         """A menu click (UI thread) or a signal: never waits on the database, the disk or the network."""
         logger.info("menu: %s", action.value)
         handlers: dict[Action, Callable[[], None]] = {
+            Action.OPEN_DETAILS: self._details,
             Action.REFRESH: self._poller.refresh_now,
             Action.OPEN_USAGE_PAGE: lambda: open_url(USAGE_PAGE_URL),
             Action.TOGGLE_NOTIFICATIONS: lambda: self._poller.submit(self._toggle_notifications),
@@ -155,6 +161,10 @@ class TrayApp:
             open_path(target)
 
     # -- these stay on the UI thread: no database, only quick local files -------------------------
+
+    def _details(self) -> None:
+        if self._open_details is not None:
+            self._open_details()
 
     def _open_settings(self) -> None:
         write_config_template(self._settings.paths.config_file)

@@ -84,7 +84,10 @@ def test_a_statusline_call_recolours_the_icon_without_asking_the_endpoint(app: A
     icon = find_docked_icon(app.desktop, proc.pid, timeout=20)
     item = find_indicator(app.desktop, proc.pid)
     wait_for_menu(
-        app.desktop, item, lambda e: "5-hour: 10 % used" in menu_labels(e), what="the polled figure"
+        app.desktop,
+        item,
+        lambda e: any(x.startswith("5-hour 10 % · ") for x in menu_labels(e)),
+        what="the polled figure",
     )
     wait_for_icon_color(app.desktop, icon, LEVEL_COLORS[Level.LOW], min_fraction=0.08, timeout=10)
     asked = app.requests()
@@ -113,12 +116,13 @@ def test_a_statusline_call_recolours_the_icon_without_asking_the_endpoint(app: A
     assert sent == asked, f"{sent - asked} usage request(s) while following the statusline"
 
     entries = wait_for_menu(
-        app.desktop, item, lambda e: "5-hour: 85 % used" in menu_labels(e), what="the fed figure"
+        app.desktop,
+        item,
+        lambda e: any(x.startswith("5-hour 85 % · ") for x in menu_labels(e)),
+        what="the fed figure",
     )
-    labels = menu_labels(entries)
-    five_hour = labels.index("5-hour: 85 % used")
-    source = next(label for label in labels[five_hour + 1 :] if "from" in label.lower())
-    assert source.strip().startswith("From Claude Code"), labels
+    # Where the figure came from is the details window's to tell (issue 16): the menu's row is short.
+    assert menu_labels(entries)[0] == "Updated just now", menu_labels(entries)
     assert app.requests() == asked
 
     proc.send_signal(signal.SIGTERM)

@@ -46,8 +46,10 @@ def poll_with(app: App, item: IndicatorItem, five_hour: float, resets_at: dateti
     app.server.queue(USAGE, body(five_hour, resets_at))
     click_menu_item(app.desktop, item, "Refresh now")
     wait_until(lambda: app.requests() > before or None, timeout=10, what=f"the poll answering {five_hour} %")
-    label = f"5-hour: {five_hour:.0f} % used"
-    wait_for_menu(app.desktop, item, lambda e: label in menu_labels(e), what=label, timeout=10)
+    label = f"5-hour {five_hour:.0f} % · "
+    wait_for_menu(
+        app.desktop, item, lambda e: any(x.startswith(label) for x in menu_labels(e)), what=label, timeout=10
+    )
 
 
 def ours(desktop: Desktop) -> list[dict[str, Any]]:
@@ -69,7 +71,13 @@ def test_climb_and_reset_notify_once_each_and_survive_a_dead_daemon(
         proc = app.start()
         find_docked_icon(desktop, proc.pid, timeout=20)
         item = find_indicator(desktop, proc.pid)
-        wait_for_menu(desktop, item, lambda e: "5-hour: 30 % used" in menu_labels(e), what="30 %", timeout=10)
+        wait_for_menu(
+            desktop,
+            item,
+            lambda e: any(x.startswith("5-hour 30 % · ") for x in menu_labels(e)),
+            what="30 %",
+            timeout=10,
+        )
 
         # Climb with a flap around 75 %, a jump across 90 %, the limit, then a new period.
         for step in (52.0, 60.0, 74.0, 76.0, 74.0, 77.0, 95.0, 100.0):

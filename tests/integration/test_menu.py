@@ -51,28 +51,27 @@ def test_menu_renders_as_text() -> None:
 
     vm = present(Reports(sample_report()), NOW, UTC, ViewOptions(notifications_on=True))
     menu = pystray.Menu(*menu_items(vm.menu, lambda action: None))
+    # Figure rows are enabled (readable, not grey) and open the details window; submenus are indented.
     assert menu_text(menu) == "\n".join(
         [
-            "(jane@example.com · Max 5x)",
-            "(Updated 20 s ago)",
+            "Updated 20 s ago",
+            "5-hour 62 % · resets 16:20 · → 112 % at reset",
+            "Weekly 41 % · resets Thu 19:00 · → 62 % at reset",
             "---",
-            "(5-hour: 62 % used)",
-            "(    Resets in 2 h 14 m (at 16:20))",
-            "(    22.0 %/h · projected 112 % at reset · limit at 15:05)",
-            "(    From Claude Code, 20 s ago)",
-            "(Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · 0.4 %/h · projected 62 % at reset"
-            " · from Anthropic, 3 min ago)",
-            "---",
-            "*Refresh now",
+            "*Details…",
+            "Refresh now",
             "Open usage page",
             "Show history",
-            "[x] Notifications",
+            "Notifications",
+            "    [x] Notifications on",
             "    Snooze for 1 hour",
             "    Snooze until tomorrow",
-            "[ ] Use claude.ai browser session",
-            "Open settings file",
-            "Open log folder",
-            "About claude-usage-tray",
+            "More",
+            "    jane@example.com · Max 5x",
+            "    [ ] Use claude.ai browser session",
+            "    Open settings file",
+            "    Open log folder",
+            "    About claude-usage-tray",
             "---",
             "Quit",
         ]
@@ -89,6 +88,8 @@ def test_clicks_reach_the_action_handler() -> None:
     items = menu_items(vm.menu, clicked.append)
     icon = pystray.Icon("test", menu=pystray.Menu(*items))
     for item in items:
-        if item.text in ("Refresh now", "Quit"):
+        if item.text in ("5-hour 62 % · resets 16:20 · → 112 % at reset", "Refresh now", "Quit"):
             item(icon)
-    assert clicked == [Action.REFRESH, Action.QUIT]
+        if item.text == "Notifications":
+            next(child for child in item.submenu.items if child.text == "Snooze for 1 hour")(icon)
+    assert clicked == [Action.OPEN_DETAILS, Action.REFRESH, Action.SNOOZE_HOUR, Action.QUIT]

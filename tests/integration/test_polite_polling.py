@@ -63,8 +63,8 @@ class Rig:
         return [b - a for a, b in zip(at, at[1:], strict=False)]
 
     def status_row(self) -> str:
-        # The menu's second row, under the account: how fresh the figures are, or what is wrong.
-        return self.published[-1].menu[1].text
+        # The menu's first row (nothing is blocked here): how fresh the figures are, or what is wrong.
+        return self.published[-1].menu[0].text
 
 
 Build = Callable[..., Rig]

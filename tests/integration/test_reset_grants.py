@@ -18,7 +18,7 @@ from tray_app.core.errors import UsageError
 from tray_app.core.models import Status
 from tray_app.core.report import status_document
 from tray_app.core.view import ViewOptions, present
-from tray_app.core.viewmodel import ViewModel
+from tray_app.core.viewmodel import ViewModel, all_rows
 from tray_app.demo import DemoServer
 from tray_app.demo.grants import GRANT_ID, is_redeem_path
 from tray_app.monitors.code import CodeMonitor
@@ -58,7 +58,8 @@ class Rig:
         return [r.at for r in self.server.requests(USAGE) if "cedar_ember=1" in r.query]
 
     def menu(self) -> list[str]:
-        return [row.text for row in self.published[-1].menu]
+        """Every row, the submenus' included: the free reset waits in "More limits"."""
+        return [row.text for row in all_rows(self.published[-1].menu)]
 
     def redeemed(self) -> list[str]:
         return [r.path for r in self.server.requests() if is_redeem_path(r.path)]

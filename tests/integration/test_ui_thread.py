@@ -28,7 +28,7 @@ if not sys.platform.startswith("linux"):
 
 from tray_app.app import TrayApp
 from tray_app.clock import SYSTEM_CLOCK
-from tray_app.core.viewmodel import Action, MenuRow
+from tray_app.core.viewmodel import Action, MenuRow, all_rows
 from tray_app.demo import DemoServer
 from tray_app.environment import Environment
 from tray_app.wiring import open_app, settings_for
@@ -141,8 +141,9 @@ class Running:
             assert time.monotonic() < deadline, f"gave up waiting; calls: {self.icon.calls}"
             time.sleep(0.02)
 
-    def view_menu(self) -> tuple[MenuRow, ...]:
-        return self.tray_app._tray._vm.menu  # noqa: SLF001 - what the menu would show now
+    def view_menu(self) -> list[MenuRow]:
+        """Every row the menu would show now, the submenus' included."""
+        return all_rows(self.tray_app._tray._vm.menu)  # noqa: SLF001
 
 
 @pytest.fixture

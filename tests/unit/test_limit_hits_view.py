@@ -16,6 +16,7 @@ from tray_app.core.models import (
 from tray_app.core.report import code_report_json
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
+from tray_app.core.viewmodel import all_rows
 
 NOW = datetime(2026, 10, 12, 12, 0, tzinfo=UTC)
 FABLE = "seven_day_overage_included"
@@ -40,7 +41,7 @@ def hit(window_id: str, label: str, hours_ago: float, lasted: float | None) -> L
 
 
 def menu_texts(r: CodeReport) -> list[str]:
-    return [row.text for row in present(Reports(r), NOW, UTC, ViewOptions()).menu]
+    return [row.text for row in all_rows(present(Reports(r), NOW, UTC, ViewOptions()).menu)]
 
 
 HITS = (

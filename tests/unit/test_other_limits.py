@@ -17,6 +17,7 @@ from tray_app.core.models import (
 from tray_app.core.report import render_text
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, present
+from tray_app.core.viewmodel import all_rows
 
 NOW = datetime(2026, 10, 12, 15, 0, tzinfo=UTC)
 WEEK_RESET = datetime(2026, 10, 15, 7, 0, tzinfo=UTC)
@@ -45,16 +46,18 @@ REPORT = CodeReport(
 
 def test_the_menu_puts_other_limits_under_their_heading_and_names_usage_credits() -> None:
     menu = present(Reports(REPORT), NOW, UTC, ViewOptions()).menu
-    rows = [row.text for row in menu if row.action is None and not row.is_separator]
-    assert rows == [
-        "jane@example.com · Team Premium",
+    figures = menu[: next(i for i, row in enumerate(menu) if row.is_separator)]
+    assert [row.text for row in figures] == [
         "Updated 20 s ago",
-        "Weekly: 61 % used · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
-        "Weekly · Claude Design: 12 % used · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
-        "Other limits",
-        "velvet_otter: 46 % used · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
-        "juniper_tide: 3 % used · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
+        "Weekly 61 % · resets Thu 07:00",
+        "More limits",
         "Usage credits: $12.50 spent, no monthly limit",
+    ]
+    assert [row.text for row in figures[2].children] == [
+        "Weekly · Claude Design 12 % · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
+        "Other limits",
+        "velvet_otter 46 % · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
+        "juniper_tide 3 % · resets Thu 07:00 (in 2 d 16 h) · from Anthropic, 20 s ago",
     ]
 
 
@@ -77,4 +80,4 @@ def test_no_heading_without_other_limits() -> None:
     plain = CodeReport(Status.OK, None, None, NOW, REPORT.windows[:2], None)
     assert "Other limits" not in render_text(plain, NOW, UTC)
     menu = present(Reports(plain), NOW, UTC, ViewOptions()).menu
-    assert all(row.text != "Other limits" for row in menu)
+    assert all(row.text != "Other limits" for row in all_rows(menu))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from tray_app.core.models import (
 from tray_app.core.report import reset_phrase
 from tray_app.core.reports import Reports
 from tray_app.core.view import ViewOptions, level_for, present
-from tray_app.core.viewmodel import Action, Badge, IconStyle, Level, ViewModel
+from tray_app.core.viewmodel import Action, Badge, IconStyle, Level, ViewModel, all_rows
 
 NOW = datetime(2026, 8, 4, 14, 6, tzinfo=UTC)
 FIVE_RESET = datetime(2026, 8, 4, 16, 20, tzinfo=UTC)
@@ -65,7 +66,14 @@ OVER = Forecast(22.0, 112.0, datetime(2026, 8, 4, 15, 5, tzinfo=UTC))
 
 
 def texts(r: CodeReport) -> list[str]:
-    return [row.text for row in view(r).menu if row.action is None and not row.is_separator]
+    """The figure rows: the top of the menu, above the actions."""
+    rows = view(r).menu
+    return [row.text for row in rows[: next(i for i, row in enumerate(rows) if row.is_separator)]]
+
+
+def every(vm: ViewModel) -> list[str]:
+    """Every row's text, the submenus' included."""
+    return [row.text for row in all_rows(vm.menu)]
 
 
 def test_fresh_climbing() -> None:
@@ -73,14 +81,9 @@ def test_fresh_climbing() -> None:
     assert texts(
         report(five(44.0, CLIMBING), weekly(), extra=ExtraUsage(True, 12.34, 40.0, "USD", 30.85))
     ) == [
-        "jane@example.com · Max 5x",
         "Updated 20 s ago",
-        "5-hour: 44 % used",
-        "    Resets in 2 h 14 m (at 16:20)",
-        "    11.2 %/h · projected 82 % at reset",
-        "    From Claude Code, 20 s ago",
-        "Weekly: 41 % used · resets Thu 19:00 (in 2 d 4 h) · 0.4 %/h · projected 62 % at reset"
-        " · from Anthropic, 3 min ago",
+        "5-hour 44 % · resets 16:20 · → 82 % at reset",
+        "Weekly 41 % · resets Thu 19:00 · → 62 % at reset",
         "Usage credits: $12.34 of $40.00 this month",
     ]
     assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
@@ -90,7 +93,7 @@ def test_fresh_climbing() -> None:
 
 def test_projected_over_the_limit() -> None:
     vm = view(report(five(62.0, OVER), weekly()))
-    assert "    22.0 %/h · projected 112 % at reset · limit at 15:05" in [row.text for row in vm.menu]
+    assert "5-hour 62 % · resets 16:20 · → 112 % at reset" in [row.text for row in vm.menu]
     assert vm.title == "Claude: 5-hour 62 % (resets 16:20) · Weekly 41 % · limit at 15:05"
     assert (vm.icon.level, vm.icon.badge) == (Level.MEDIUM, Badge.PACE)
 
@@ -108,7 +111,7 @@ def test_offline() -> None:
         report(five(30.0), weekly(), status=Status.OFFLINE, message=message, updated=timedelta(minutes=2))
     )
     assert vm.icon.badge is Badge.OFFLINE and vm.icon.percent == 30
-    assert texts(report(five(30.0), status=Status.OFFLINE, message=message))[1] == message
+    assert texts(report(five(30.0), status=Status.OFFLINE, message=message))[0] == message
 
 
 def test_login_needed_shows_no_number() -> None:
@@ -129,7 +132,7 @@ def test_rate_limited_is_stale_with_the_reason() -> None:
 def test_full_limit() -> None:
     vm = view(report(five(100.0, Forecast(0.0, 100.0, None)), weekly(95.0)))
     assert (vm.icon.percent, vm.icon.level, vm.icon.weekly_level) == (100, Level.CRITICAL, Level.CRITICAL)
-    assert "5-hour: 100 % used" in [row.text for row in vm.menu]
+    assert "5-hour 100 % · resets 16:20" in [row.text for row in vm.menu]
 
 
 def test_no_five_hour_window_leads_with_the_week() -> None:
@@ -145,8 +148,8 @@ def test_nothing_fetched_yet() -> None:
     vm = view(r)
     assert vm.icon.badge is Badge.NO_DATA and vm.icon.percent is None
     assert [row.text for row in vm.menu][:2] == [
-        "Claude Code",
         "no figures stored yet: run `claude-usage-tray status`",
+        "",
     ]
 
 
@@ -154,22 +157,29 @@ def test_model_scoped_windows_and_pace_over() -> None:
     fable = WindowReport(
         UsageWindow("seven_day_fable", "Weekly · Fable", 80.0, WEEK_RESET), Forecast(1.0, 133.0, None)
     )
-    rows = [row.text for row in view(report(five(10.0), weekly(), fable)).menu]
+    vm = view(report(five(10.0), weekly(), fable))
+    # At 50 % or more a model-scoped window is on the top level, beside the 5-hour and the week.
+    assert "Weekly · Fable 80 % · resets Thu 19:00 · → 133 % at reset" in [row.text for row in vm.menu]
+    quiet = replace(fable, window=replace(fable.window, utilization=30.0))
+    more = next(row for row in view(report(five(10.0), weekly(), quiet)).menu if row.text == "More limits")
     # A figure whose time of hearing is not known says only where it came from.
-    assert (
-        "Weekly · Fable: 80 % used · resets Thu 19:00 (in 2 d 4 h) · 1.0 %/h · projected 133 % at reset"
-        " · from Anthropic" in rows
-    )
+    assert [row.text for row in more.children] == [
+        "Weekly · Fable 30 % · resets Thu 19:00 (in 2 d 4 h) · +1.0 %/h · → 133 % at reset · from Anthropic"
+    ]
 
 
 def test_actions_and_notification_toggle() -> None:
     vm = view(report(five(10.0)), notifications_on=False)
-    actions = [(row.text, row.action, row.checked) for row in vm.menu if row.action is not None]
+    actions = [
+        (row.text, row.action, row.checked)
+        for row in all_rows(vm.menu)
+        if row.action is not None and row.action is not Action.OPEN_DETAILS
+    ]
     assert actions == [
         ("Refresh now", Action.REFRESH, None),
         ("Open usage page", Action.OPEN_USAGE_PAGE, None),
         ("Show history", Action.SHOW_HISTORY, None),
-        ("Notifications", Action.TOGGLE_NOTIFICATIONS, False),
+        ("Notifications on", Action.TOGGLE_NOTIFICATIONS, False),
         ("Use claude.ai browser session", Action.TOGGLE_WEB, False),
         ("Open settings file", Action.OPEN_SETTINGS, None),
         ("Open log folder", Action.OPEN_LOGS, None),
@@ -212,18 +222,19 @@ def test_equal_reports_give_equal_view_models() -> None:
 
 
 def test_snooze_rows() -> None:
-    awake = [(row.text, row.action) for row in view(report(five(10.0))).menu if row.action is not None]
-    assert ("    Snooze for 1 hour", Action.SNOOZE_HOUR) in awake
-    assert ("    Snooze until tomorrow", Action.SNOOZE_TOMORROW) in awake
-    later_today = NOW + timedelta(hours=1)
-    snoozed = [row.text for row in view(report(five(10.0)), snoozed_until=later_today).menu]
-    assert "    Snoozed until 15:06: resume now" in snoozed and "    Snooze for 1 hour" not in snoozed
-    tomorrow = datetime(2026, 8, 5, 8, 0, tzinfo=UTC)
-    assert "    Snoozed until Wed 08:00: resume now" in [
-        row.text for row in view(report(five(10.0)), snoozed_until=tomorrow).menu
+    awake = [
+        (row.text, row.action) for row in all_rows(view(report(five(10.0))).menu) if row.action is not None
     ]
+    assert ("Snooze for 1 hour", Action.SNOOZE_HOUR) in awake
+    assert ("Snooze until tomorrow", Action.SNOOZE_TOMORROW) in awake
+    later_today = NOW + timedelta(hours=1)
+    snoozed = every(view(report(five(10.0)), snoozed_until=later_today))
+    assert "Snoozed until 15:06: resume now" in snoozed and "Snooze for 1 hour" not in snoozed
+    assert "Notifications: snoozed until 15:06" in snoozed
+    tomorrow = datetime(2026, 8, 5, 8, 0, tzinfo=UTC)
+    assert "Snoozed until Wed 08:00: resume now" in every(view(report(five(10.0)), snoozed_until=tomorrow))
     past = NOW - timedelta(minutes=1)
-    assert "    Snooze for 1 hour" in [row.text for row in view(report(five(10.0)), snoozed_until=past).menu]
+    assert "Snooze for 1 hour" in every(view(report(five(10.0)), snoozed_until=past))
 
 
 @pytest.mark.parametrize(
@@ -245,7 +256,7 @@ def test_the_icon_changes_only_when_a_whole_percent_does() -> None:
 
 
 def _offers(r: CodeReport, **options: Any) -> list[str]:
-    return [row.text for row in view(r, **options).menu if row.action is Action.INSTALL_STATUSLINE]
+    return [row.text for row in all_rows(view(r, **options).menu) if row.action is Action.INSTALL_STATUSLINE]
 
 
 def test_the_status_line_is_offered_only_while_claude_code_is_not_feeding() -> None:
@@ -290,14 +301,14 @@ def test_a_blocked_fable_week_under_a_40_percent_5_hour_window() -> None:
     )
     rows = [row.text for row in vm.menu]
     assert rows[0] == "Fable weekly limit reached - resets Sun 06:12"
-    assert rows[1] == "jane@example.com · Max 5x"
-    assert "Weekly · Fable: 100 % used (binding) · resets Sun 06:12 (in 4 d 16 h) · from Anthropic" in rows
+    assert rows[1] == "Updated 20 s ago"
+    assert "Weekly · Fable 100 % · resets Sun 06:12" in rows
 
 
-def test_without_a_block_the_icon_has_no_mark_and_the_menu_starts_with_the_account() -> None:
+def test_without_a_block_the_icon_has_no_mark_and_the_menu_starts_with_the_status() -> None:
     vm = view(report(five(40.0), weekly(), fable(99.6)))
     assert vm.icon.blocked is False
-    assert [row.text for row in vm.menu][0] == "jane@example.com · Max 5x"
+    assert [row.text for row in vm.menu][0] == "Updated 20 s ago"
     assert vm.title == "Claude: 5-hour 40 % (resets 16:20) · Weekly 41 %"
 
 
@@ -309,7 +320,7 @@ def test_a_locked_window_says_locked_whatever_its_figure() -> None:
     assert vm.icon.blocked is True and vm.icon.percent == 12
     rows = [row.text for row in vm.menu]
     assert rows[0] == "Weekly limit locked - resets Thu 19:00"
-    assert "Weekly: 30 % used (locked) · resets Thu 19:00 (in 2 d 4 h) · from Anthropic" in rows
+    assert "Weekly 30 % (locked) · resets Thu 19:00" in rows
 
 
 def test_of_several_blocked_windows_the_one_that_frees_up_last_is_named() -> None:
@@ -325,7 +336,7 @@ def test_a_block_whose_reset_has_passed_blocks_nothing() -> None:
     over = UsageWindow("seven_day_fable", "Weekly · Fable", 100.0, NOW - timedelta(minutes=1))
     vm = view(report(five(40.0), WindowReport(over, NO_FORECAST)))
     assert vm.icon.blocked is False
-    assert [row.text for row in vm.menu][0] == "jane@example.com · Max 5x"
+    assert [row.text for row in vm.menu][0] == "Updated 20 s ago"
 
 
 def test_no_blocked_mark_without_figures_to_stand_behind() -> None:
@@ -339,8 +350,13 @@ def test_every_window_row_carries_its_pace_and_a_distant_limit_names_its_day() -
         UsageWindow("seven_day_fable", "Weekly · Fable", 70.0, WEEK_RESET),
         Forecast(2.0, 140.0, datetime(2026, 8, 6, 2, 10, tzinfo=UTC)),
     )
-    rows = [row.text for row in view(report(five(10.0), climbing)).menu]
+    # On an account with more windows than fit, it waits in "More limits" with its pace and limit.
+    many = [
+        WindowReport(UsageWindow(f"seven_day_m{i}", f"Weekly · M{i}", 90.0, WEEK_RESET), NO_FORECAST)
+        for i in range(12)
+    ]
+    rows = every(view(report(five(10.0), weekly(), *many, climbing)))
     assert (
-        "Weekly · Fable: 70 % used · resets Thu 19:00 (in 2 d 4 h) · 2.0 %/h · projected 140 % at reset"
+        "Weekly · Fable 70 % · resets Thu 19:00 (in 2 d 4 h) · +2.0 %/h · → 140 % at reset"
         " · limit at Thu 02:10 · from Anthropic" in rows
     )

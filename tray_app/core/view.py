@@ -1,71 +1,25 @@
-"""present(reports, now) -> ViewModel: every word and every icon decision of the tray, in one place."""
+"""present(reports, now) -> ViewModel: the icon and the tooltip decided here, the menu in core.menu_rows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from tray_app.core.blocked import blocked_phrase, blocking_window
 from tray_app.core.console import ConsoleReport
-from tray_app.core.grants import reset_grant_row
-from tray_app.core.limit_export import week_row
-from tray_app.core.models import (
-    FIVE_HOUR,
-    SEVEN_DAY,
-    CodeReport,
-    Source,
-    Status,
-    UsageWindow,
-    WindowReport,
-)
-from tray_app.core.report import (
-    OTHER_LIMITS,
-    USAGE_CREDITS,
-    console_lines,
-    console_status_line,
-    extra_usage_phrase,
-    format_age,
-    format_money,
-    format_percent,
-    pace_phrase,
-    reset_phrase,
-    sentence,
-    source_phrase,
-    status_line,
-)
+from tray_app.core.menu_rows import NOT_SET_UP, menu_rows
+from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Source, Status, UsageWindow, WindowReport
+from tray_app.core.report import console_status_line, format_money, format_percent, status_line
 from tray_app.core.reports import Reports
-from tray_app.core.viewmodel import (
-    SEPARATOR,
-    Action,
-    Badge,
-    IconSpec,
-    IconStyle,
-    Level,
-    MenuRow,
-    ViewModel,
-)
-from tray_app.core.web_report import web_lines
+from tray_app.core.view_options import ViewOptions, is_stale, status_row
+from tray_app.core.viewmodel import Badge, IconSpec, Level, ViewModel
+
+# Kept importable from here, where the rest of the app has always found them.
+__all__ = ["NOT_SET_UP", "USAGE_PAGE_URL", "ViewOptions", "level_for", "menu_rows", "present"]
 
 USAGE_PAGE_URL = "https://claude.ai/settings/usage"
 # Windows truncates tooltips at 128 UTF-16 units (and pystray raises past it).
 MAX_TITLE = 127
-
-
-@dataclass(frozen=True)
-class ViewOptions:
-    """User choices that change what is shown."""
-
-    thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
-    style: IconStyle = IconStyle.COLOR
-    notifications_on: bool = True
-    snoozed_until: datetime | None = None
-    web_enabled: bool = False
-    autostart: bool | None = None  # None: this platform or install cannot start at login
-    stale_after: timedelta = timedelta(minutes=3)
-    app_name: str = "claude-usage-tray"
-    # Whether our status line is in Claude Code's settings; None: not known or not Code mode (no offer).
-    feed_installed: bool | None = None
 
 
 def level_for(utilization: float, thresholds: Sequence[float]) -> Level:
@@ -85,12 +39,6 @@ def _weekly(report: CodeReport, primary: WindowReport | None) -> WindowReport | 
     return None if weekly is primary else weekly
 
 
-def _is_stale(report: CodeReport, now: datetime, options: ViewOptions) -> bool:
-    if report.status in (Status.STALE, Status.RATE_LIMITED, Status.ERROR, Status.BLOCKED):
-        return True
-    return report.updated_at is not None and now - report.updated_at > options.stale_after
-
-
 def _fresh_from_claude_code(item: WindowReport, now: datetime, options: ViewOptions) -> bool:
     """A figure Claude Code's status line gave lately: current even while the endpoint is paused or
     failing (the icon would otherwise go grey just when a busy session makes the figures matter)."""
@@ -105,7 +53,7 @@ def _badge(report: CodeReport, primary: WindowReport | None, now: datetime, opti
         return Badge.OFFLINE
     if primary is None:
         return Badge.NO_DATA
-    if _is_stale(report, now, options) and not _fresh_from_claude_code(primary, now, options):
+    if is_stale(report, now, options) and not _fresh_from_claude_code(primary, now, options):
         return Badge.STALE
     if primary.forecast.limit_at is not None:
         return Badge.PACE
@@ -165,145 +113,9 @@ def title_text(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptio
         if primary is not None and primary.forecast.limit_at is not None:
             parts.append(f"limit at {primary.forecast.limit_at.astimezone(tz):%H:%M}")
         text = "Claude: " + " · ".join(parts)
-        if report.status is not Status.OK or _is_stale(report, now, options):
-            text += f" — {_status_row(report, now, options).text}"
+        if report.status is not Status.OK or is_stale(report, now, options):
+            text += f" — {status_row(report, now, options).text}"
     return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
-
-
-def _window_rows(item: WindowReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
-    window = item.window
-    used = f"{window.label}: {format_percent(window.utilization)} used"
-    if window.locked:
-        used += " (locked)"  # the figure alone would not say it: a locked window may be far from 100 %
-    if window.binding:
-        used += " (binding)"  # limits[].is_active: the limit that binds now
-    if window.id == FIVE_HOUR:
-        return [
-            MenuRow(used),
-            MenuRow(f"    {sentence(reset_phrase(window.resets_at, now, tz, window.utilization))}"),
-            MenuRow(f"    {sentence(pace_phrase(item, tz))}"),
-            MenuRow(f"    {sentence(source_phrase(item, now))}"),
-        ]
-    row = f"{used} · {reset_phrase(window.resets_at, now, tz, window.utilization)}"
-    # One line per window, its pace included: a model-scoped week can stop the user as surely as the
-    # 5 hours. A blocked window has no pace worth telling, and an unknown pace would only add words.
-    if item.forecast.rate_per_hour is not None and not window.blocked:
-        row += f" · {pace_phrase(item, tz, now)}"
-    return [MenuRow(f"{row} · {source_phrase(item, now)}")]
-
-
-def _status_row(report: CodeReport, now: datetime, options: ViewOptions) -> MenuRow:
-    if report.status is Status.OK and report.updated_at is not None and _is_stale(report, now, options):
-        return MenuRow(f"Figures from {format_age(now - report.updated_at)}: not updated since")
-    return MenuRow(status_line(report, now))
-
-
-def _code_rows(report: CodeReport, now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:
-    rows: list[MenuRow] = []
-    blocking = _blocking(report, now)
-    if blocking is not None:
-        # First, above the account: the answer to "why can't I work?" must not need a scroll or a search.
-        rows.append(MenuRow(sentence(blocked_phrase(blocking, now, tz))))
-    account = report.account
-    who = [part for part in ((account.email, account.plan) if account else ()) if part]
-    rows.append(MenuRow(" · ".join(who) if who else "Claude Code"))
-    rows.append(_status_row(report, now, options))
-    if report.windows:
-        rows.append(SEPARATOR)
-        first_other = next((item for item in report.windows if item.window.other), None)
-        for item in report.windows:
-            if item is first_other:
-                rows.append(MenuRow(OTHER_LIMITS))
-            rows += _window_rows(item, now, tz)
-    if report.extra_usage is not None:
-        rows.append(MenuRow(f"{USAGE_CREDITS}: {extra_usage_phrase(report.extra_usage)}"))
-    grant_row = reset_grant_row(report.reset_grants, now, tz)
-    if grant_row is not None:
-        rows.append(MenuRow(grant_row))
-    hits_row = week_row(report.limit_hits, now)
-    if hits_row is not None:
-        rows.append(MenuRow(hits_row))
-    return rows
-
-
-def _console_rows(console: ConsoleReport, now: datetime, tz: tzinfo) -> list[MenuRow]:
-    head = "Console" + (f" · {console.organization}" if console.organization else "")
-    rows = [MenuRow(head)]
-    if console.status is not Status.OK or console.figures is None:
-        rows.append(MenuRow(console_status_line(console, now)))
-    rows += [MenuRow(line) for line in console_lines(console, now, tz)]
-    return rows
-
-
-NOT_SET_UP = (
-    "Not set up: run `claude auth login` (Claude Code),",
-    "or set ANTHROPIC_ADMIN_API_KEY (Console)",
-)
-
-
-def menu_rows(
-    reports: Reports, now: datetime, tz: tzinfo, options: ViewOptions, notices: Sequence[str] = ()
-) -> tuple[MenuRow, ...]:
-    """The whole menu, top to bottom: account, status, windows, extra usage, Console spend, actions.
-
-    notices are one-line problems of our own (the settings file, the history database) to show.
-    """
-    report, console, web = reports.code, reports.console, reports.web
-    rows: list[MenuRow] = [] if report is None else _code_rows(report, now, tz, options)
-    if web is not None:
-        show_overage = report is None or report.extra_usage is None
-        rows += [MenuRow(line) for line in web_lines(web, show_overage)]
-    if console is not None:
-        if rows:
-            rows.append(SEPARATOR)
-        rows += _console_rows(console, now, tz)
-    if not rows:
-        rows = [MenuRow(line) for line in NOT_SET_UP]
-    if notices:
-        rows += [SEPARATOR, *(MenuRow(notice[:1].upper() + notice[1:]) for notice in notices)]
-    rows += [
-        SEPARATOR,
-        MenuRow("Refresh now", Action.REFRESH, default=True),
-        MenuRow("Open usage page", Action.OPEN_USAGE_PAGE),
-        MenuRow("Show history", Action.SHOW_HISTORY),
-        *_feed_offer(reports, options),
-        MenuRow("Notifications", Action.TOGGLE_NOTIFICATIONS, checked=options.notifications_on),
-        *_snooze_rows(now, tz, options),
-        MenuRow("Use claude.ai browser session", Action.TOGGLE_WEB, checked=options.web_enabled),
-        *(
-            []
-            if options.autostart is None
-            else [MenuRow("Start at login", Action.TOGGLE_AUTOSTART, checked=options.autostart)]
-        ),
-        MenuRow("Open settings file", Action.OPEN_SETTINGS),
-        MenuRow("Open log folder", Action.OPEN_LOGS),
-        MenuRow(f"About {options.app_name}", Action.ABOUT),
-        SEPARATOR,
-        MenuRow("Quit", Action.QUIT),
-    ]
-    return tuple(rows)
-
-
-def _feed_offer(reports: Reports, options: ViewOptions) -> list[MenuRow]:
-    """The one-click install of our status line, while Claude Code is not feeding us figures."""
-    fed = reports.code is not None and any(item.source is Source.CLAUDE_CODE for item in reports.code.windows)
-    if options.feed_installed is not False or fed:
-        return []
-    return [MenuRow("Get live figures from Claude Code (add status line)", Action.INSTALL_STATUSLINE)]
-
-
-def _snooze_rows(now: datetime, tz: tzinfo, options: ViewOptions) -> list[MenuRow]:
-    if not options.notifications_on:
-        return []
-    until = options.snoozed_until
-    if until is not None and until > now:
-        local = until.astimezone(tz)
-        when = f"{local:%H:%M}" if local.date() == now.astimezone(tz).date() else f"{local:%a %H:%M}"
-        return [MenuRow(f"    Snoozed until {when}: resume now", Action.RESUME_NOTIFICATIONS)]
-    return [
-        MenuRow("    Snooze for 1 hour", Action.SNOOZE_HOUR),
-        MenuRow("    Snooze until tomorrow", Action.SNOOZE_TOMORROW),
-    ]
 
 
 def _console_icon(console: ConsoleReport | None, options: ViewOptions) -> IconSpec:

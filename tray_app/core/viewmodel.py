@@ -49,6 +49,7 @@ class IconSpec:
 
 
 class Action(StrEnum):
+    OPEN_DETAILS = "open_details"
     REFRESH = "refresh"
     OPEN_USAGE_PAGE = "open_usage_page"
     SHOW_HISTORY = "show_history"
@@ -67,16 +68,28 @@ class Action(StrEnum):
 
 @dataclass(frozen=True)
 class MenuRow:
-    """One menu line. A row with no action is information (shown disabled); text '' is a separator."""
+    """One menu line. A row with no action is information (shown disabled); text '' is a separator.
+
+    A row with children opens them as a submenu (its action is then not used).
+    """
 
     text: str
     action: Action | None = None
     checked: bool | None = None
     default: bool = False
+    children: tuple[MenuRow, ...] = ()
 
     @property
     def is_separator(self) -> bool:
         return self.text == ""
+
+
+def all_rows(rows: tuple[MenuRow, ...]) -> list[MenuRow]:
+    """Every row, submenus' included, in reading order: a submenu row before its children."""
+    found: list[MenuRow] = []
+    for row in rows:
+        found += [row, *all_rows(row.children)]
+    return found
 
 
 SEPARATOR = MenuRow("")

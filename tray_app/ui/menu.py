@@ -9,13 +9,16 @@ from tray_app.core.viewmodel import Action, MenuRow
 
 
 def menu_items(rows: tuple[MenuRow, ...], on_action: Callable[[Action], None]) -> list[Any]:
-    """pystray.MenuItem objects for the rows; information rows are disabled, separators kept."""
+    """pystray.MenuItem objects for the rows; information rows are disabled, separators kept, a row with
+    children opens a submenu."""
     import pystray
 
     items: list[Any] = []
     for row in rows:
         if row.is_separator:
             items.append(pystray.Menu.SEPARATOR)
+        elif row.children:
+            items.append(pystray.MenuItem(row.text, pystray.Menu(*menu_items(row.children, on_action))))
         elif row.action is None:
             items.append(pystray.MenuItem(row.text, None, enabled=False))
         else:
@@ -45,12 +48,13 @@ def _constant(value: bool) -> Callable[[Any], bool]:
     return checked
 
 
-def menu_text(menu: Any) -> str:
-    """A pystray.Menu as text, one line per visible item: '[x]' checked, '(...)' disabled, '---' separator."""
+def menu_text(menu: Any, indent: str = "") -> str:
+    """A pystray.Menu as text, one line per visible item: '[x]' checked, '(...)' disabled, '---' separator,
+    a submenu's items under its row, indented by four spaces."""
     lines = []
     for item in menu.items:
         if item is getattr(type(menu), "SEPARATOR", None) or item.text == "- - - -":
-            lines.append("---")
+            lines.append(f"{indent}---")
             continue
         if not item.visible:
             continue
@@ -61,5 +65,7 @@ def menu_text(menu: Any) -> str:
             text = f"({text})"
         if item.default:
             text = f"*{text}"
-        lines.append(text)
+        lines.append(f"{indent}{text}")
+        if item.submenu:
+            lines.append(menu_text(item.submenu, indent + "    "))
     return "\n".join(lines)

@@ -14,6 +14,7 @@ from tray_app.clock import Clock
 from tray_app.core.reports import TickResult
 from tray_app.core.view import ViewOptions
 from tray_app.core.viewmodel import Action, Badge, IconSpec, IconStyle, Level
+from tray_app.details.launch import open_details
 from tray_app.environment import Environment
 from tray_app.monitors.feed import ClaudeCodeFeed
 from tray_app.paths import APP_NAME
@@ -108,6 +109,7 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
         lambda: draw_history(app, clock),
         clock,
         lambda: install_feed(env),
+        lambda: open_details(env),
     )
     wired.append(tray_app)
     return tray_app
