@@ -121,8 +121,9 @@ def test_a_statusline_call_recolours_the_icon_without_asking_the_endpoint(app: A
         lambda e: any(x.startswith("5-hour 85 % · ") for x in menu_labels(e)),
         what="the fed figure",
     )
-    # Where the figure came from is the details window's to tell (issue 16): the menu's row is short.
-    assert menu_labels(entries)[0] == "Updated just now", menu_labels(entries)
+    # The row says where its figure came from: Claude Code, not our poll.
+    five_hour = next(x for x in menu_labels(entries) if x.startswith("5-hour 85 % · "))
+    assert five_hour.endswith(" · from Claude Code, just now"), five_hour
     assert app.requests() == asked
 
     proc.send_signal(signal.SIGTERM)

@@ -55,8 +55,8 @@ def test_menu_renders_as_text() -> None:
     assert menu_text(menu) == "\n".join(
         [
             "Updated 20 s ago",
-            "5-hour 62 % · resets 16:20 · → 112 % at reset",
-            "Weekly 41 % · resets Thu 19:00 · → 62 % at reset",
+            "5-hour 62 % · resets 16:20 · → 112 % at reset · from Claude Code, 20 s ago",
+            "Weekly 41 % · resets Thu 19:00 · → 62 % at reset · from Anthropic, 3 min ago",
             "---",
             "*Details…",
             "Refresh now",
@@ -88,7 +88,7 @@ def test_clicks_reach_the_action_handler() -> None:
     items = menu_items(vm.menu, clicked.append)
     icon = pystray.Icon("test", menu=pystray.Menu(*items))
     for item in items:
-        if item.text in ("5-hour 62 % · resets 16:20 · → 112 % at reset", "Refresh now", "Quit"):
+        if item.text.startswith("5-hour 62 %") or item.text in ("Refresh now", "Quit"):
             item(icon)
         if item.text == "Notifications":
             next(child for child in item.submenu.items if child.text == "Snooze for 1 hour")(icon)

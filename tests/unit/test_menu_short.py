@@ -93,8 +93,8 @@ def test_both_modes_like_the_demo_fit_in_18_rows() -> None:
     rows = menu(Reports(code(FIVE, WEEK, FABLE), CONSOLE, WEB))
     assert top(rows) == [
         "Updated 20 s ago",
-        "5-hour 62 % · resets 16:20 · → 112 % at reset",
-        "Weekly 42 % · resets Sun 10:22 · → 78 % at reset",
+        "5-hour 62 % · resets 16:20 · → 112 % at reset · from Anthropic, 20 s ago",
+        "Weekly 42 % · resets Sun 10:22 · → 78 % at reset · from Anthropic, 20 s ago",
         "More limits",
         "Usage credits: $12.34 of $40.00 this month",
         "Prepaid credits: $100.00",
@@ -150,10 +150,10 @@ def test_eight_model_scoped_windows_at_50_or_more_keep_to_18_rows() -> None:
     assert top(rows)[:7] == [
         "Opus weekly limit reached - resets Sun 10:22",
         "Updated 20 s ago",
-        "5-hour 62 % · resets 16:20 · → 112 % at reset",
-        "Weekly 42 % · resets Sun 10:22 · → 78 % at reset",
-        "Weekly · Opus 100 % · resets Sun 10:22",
-        "Weekly · Echo 85 % · resets Sun 10:22 · → 90 % at reset",
+        "5-hour 62 % · resets 16:20 · → 112 % at reset · from Anthropic, 20 s ago",
+        "Weekly 42 % · resets Sun 10:22 · → 78 % at reset · from Anthropic, 20 s ago",
+        "Weekly · Opus 100 % · resets Sun 10:22 · from Anthropic, 20 s ago",
+        "Weekly · Echo 85 % · resets Sun 10:22 · → 90 % at reset · from Anthropic, 20 s ago",
         "More limits",
     ]
     more = submenu(rows, "More limits")

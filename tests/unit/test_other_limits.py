@@ -49,7 +49,7 @@ def test_the_menu_puts_other_limits_under_their_heading_and_names_usage_credits(
     figures = menu[: next(i for i, row in enumerate(menu) if row.is_separator)]
     assert [row.text for row in figures] == [
         "Updated 20 s ago",
-        "Weekly 61 % · resets Thu 07:00",
+        "Weekly 61 % · resets Thu 07:00 · from Anthropic, 20 s ago",
         "More limits",
         "Usage credits: $12.50 spent, no monthly limit",
     ]

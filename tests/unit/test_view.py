@@ -82,8 +82,8 @@ def test_fresh_climbing() -> None:
         report(five(44.0, CLIMBING), weekly(), extra=ExtraUsage(True, 12.34, 40.0, "USD", 30.85))
     ) == [
         "Updated 20 s ago",
-        "5-hour 44 % · resets 16:20 · → 82 % at reset",
-        "Weekly 41 % · resets Thu 19:00 · → 62 % at reset",
+        "5-hour 44 % · resets 16:20 · → 82 % at reset · from Claude Code, 20 s ago",
+        "Weekly 41 % · resets Thu 19:00 · → 62 % at reset · from Anthropic, 3 min ago",
         "Usage credits: $12.34 of $40.00 this month",
     ]
     assert vm.title == "Claude: 5-hour 44 % (resets 16:20) · Weekly 41 %"
@@ -93,7 +93,8 @@ def test_fresh_climbing() -> None:
 
 def test_projected_over_the_limit() -> None:
     vm = view(report(five(62.0, OVER), weekly()))
-    assert "5-hour 62 % · resets 16:20 · → 112 % at reset" in [row.text for row in vm.menu]
+    five_hour = "5-hour 62 % · resets 16:20 · → 112 % at reset · from Claude Code, 20 s ago"
+    assert five_hour in [row.text for row in vm.menu]
     assert vm.title == "Claude: 5-hour 62 % (resets 16:20) · Weekly 41 % · limit at 15:05"
     assert (vm.icon.level, vm.icon.badge) == (Level.MEDIUM, Badge.PACE)
 
@@ -132,7 +133,7 @@ def test_rate_limited_is_stale_with_the_reason() -> None:
 def test_full_limit() -> None:
     vm = view(report(five(100.0, Forecast(0.0, 100.0, None)), weekly(95.0)))
     assert (vm.icon.percent, vm.icon.level, vm.icon.weekly_level) == (100, Level.CRITICAL, Level.CRITICAL)
-    assert "5-hour 100 % · resets 16:20" in [row.text for row in vm.menu]
+    assert "5-hour 100 % · resets 16:20 · from Claude Code, 20 s ago" in [row.text for row in vm.menu]
 
 
 def test_no_five_hour_window_leads_with_the_week() -> None:
@@ -159,7 +160,9 @@ def test_model_scoped_windows_and_pace_over() -> None:
     )
     vm = view(report(five(10.0), weekly(), fable))
     # At 50 % or more a model-scoped window is on the top level, beside the 5-hour and the week.
-    assert "Weekly · Fable 80 % · resets Thu 19:00 · → 133 % at reset" in [row.text for row in vm.menu]
+    # (A figure whose time of hearing is not known says only where it came from.)
+    fable_row = "Weekly · Fable 80 % · resets Thu 19:00 · → 133 % at reset · from Anthropic"
+    assert fable_row in [row.text for row in vm.menu]
     quiet = replace(fable, window=replace(fable.window, utilization=30.0))
     more = next(row for row in view(report(five(10.0), weekly(), quiet)).menu if row.text == "More limits")
     # A figure whose time of hearing is not known says only where it came from.
@@ -302,7 +305,7 @@ def test_a_blocked_fable_week_under_a_40_percent_5_hour_window() -> None:
     rows = [row.text for row in vm.menu]
     assert rows[0] == "Fable weekly limit reached - resets Sun 06:12"
     assert rows[1] == "Updated 20 s ago"
-    assert "Weekly · Fable 100 % · resets Sun 06:12" in rows
+    assert "Weekly · Fable 100 % · resets Sun 06:12 · from Anthropic" in rows
 
 
 def test_without_a_block_the_icon_has_no_mark_and_the_menu_starts_with_the_status() -> None:
@@ -320,7 +323,7 @@ def test_a_locked_window_says_locked_whatever_its_figure() -> None:
     assert vm.icon.blocked is True and vm.icon.percent == 12
     rows = [row.text for row in vm.menu]
     assert rows[0] == "Weekly limit locked - resets Thu 19:00"
-    assert "Weekly 30 % (locked) · resets Thu 19:00" in rows
+    assert "Weekly 30 % (locked) · resets Thu 19:00 · from Anthropic" in rows
 
 
 def test_of_several_blocked_windows_the_one_that_frees_up_last_is_named() -> None:

@@ -83,11 +83,13 @@ def _figure(item: WindowReport, marks: bool) -> str:
 
 
 def window_row(item: WindowReport, now: datetime, tz: tzinfo) -> MenuRow:
-    """'5-hour 62 % · resets 16:20 · → 112 % at reset': a top-level window in one line."""
+    """'5-hour 62 % · resets 16:20 · → 112 % at reset · from Claude Code, 20 s ago': a top-level window in
+    one line, with where its figure came from (the two sources can be minutes apart)."""
     parts = [_figure(item, marks=False), short_reset(item, now, tz)]
     projected = item.forecast.projected_at_reset
     if projected is not None and not item.window.blocked:  # a blocked window has no pace worth telling
         parts.append(f"→ {projected:.0f} % at reset")
+    parts.append(source_phrase(item, now))
     return _details(" · ".join(parts))
 
 
