@@ -96,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     autostart = commands.add_parser("autostart", help="start the tray at login: on, off or status")
     autostart.add_argument("switch", choices=("on", "off", "status"))
     commands.add_parser("watch", parents=[common], help="a live terminal dashboard (needs the tui extra)")
+    commands.add_parser("details", parents=[common], help="the details window: cards, spend and the chart")
     history = commands.add_parser("history", parents=[common], help="print the stored history, or draw it")
     history.add_argument(
         "--since", default="24h", type=_duration, help="how far back: 30m, 24h, 7d, 2w (default 24h)"
@@ -154,6 +155,11 @@ def main(
         from tray_app.statusline import main as statusline
 
         return statusline(statusline_argv(args), env, clock)
+    if command == "details" and not env.has_display:
+        from tray_app.commands.details import NO_DISPLAY
+
+        _say(env, NO_DISPLAY)
+        return ExitCode.USAGE
     try:
         settings = settings_for(command, env)
     except ConfigError as exc:
@@ -209,6 +215,10 @@ def _dispatch(command: str, app: App, env: Environment, clock: Clock, args: argp
         from tray_app.commands import watch
 
         return watch.run(app, env, clock)
+    if command == "details":
+        from tray_app.commands import details
+
+        return details.run(app, env, clock)
     if command == "history":
         from tray_app.commands import history
 

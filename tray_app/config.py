@@ -69,6 +69,8 @@ class Settings:
     claude_config_dir: Path | None = None
     thresholds: tuple[float, float, float] = (50.0, 75.0, 90.0)
     icon_style: IconStyle = IconStyle.COLOR
+    # The details window's colours: "auto" follows the desktop where it can be read, else light.
+    details_theme: str = "auto"
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     console: ConsoleSettings = field(default_factory=ConsoleSettings)
     web: WebSettings = field(default_factory=WebSettings)
@@ -130,6 +132,7 @@ _KEYS: dict[str, Callable[[object], str | None]] = {
     "web_base": _url,
     "thresholds": _thresholds,
     "icon_style": _choice(*(style.value for style in IconStyle)),
+    "details_theme": _choice("auto", "light", "dark"),
 }
 
 
@@ -328,6 +331,9 @@ _TEMPLATE = """\
 
 # "color", "mono-dark" (black: light panels, and macOS template) or "mono-light" (white: dark panels).
 # icon_style = "color"
+
+# The details window: "auto" (follow the desktop's light or dark mode), "light" or "dark".
+# details_theme = "auto"
 
 # Days of history to keep.
 # retention_days = 7

@@ -23,8 +23,8 @@ class InstanceLock:
     """An advisory lock (flock on Unix, msvcrt on Windows). A crashed run leaves the file but not the lock,
     so the next run simply takes it over."""
 
-    def __init__(self, folder: Path) -> None:
-        self.path = folder / LOCK_NAME
+    def __init__(self, folder: Path, name: str = LOCK_NAME) -> None:
+        self.path = folder / name
         self._fd: int | None = None
 
     def acquire(self) -> None:

@@ -27,6 +27,8 @@ CONFINED = {
     "PIL": ("ui/",),
     "plyer": ("ui/notify.py",),
     "browser_cookie3": ("sources/browser_cookies.py",),
+    # The details window is the only Tk code, in a process of its own.
+    "tkinter": ("details/",),
 }
 
 # Layer -> our packages it must not import.
@@ -35,6 +37,14 @@ FORBIDDEN_LAYERS = {
     "monitors/": ("tray_app.ui", "tray_app.wiring", "tray_app.app"),
     "sources/": ("tray_app.ui", "tray_app.store", "tray_app.monitors", "tray_app.wiring"),
     "store/": ("tray_app.ui", "tray_app.sources", "tray_app.monitors", "tray_app.wiring"),
+    # It draws what the `details` command hands it: no database, network or wiring of its own.
+    "details/": (
+        "tray_app.store",
+        "tray_app.sources",
+        "tray_app.monitors",
+        "tray_app.wiring",
+        "tray_app.poller",
+    ),
 }
 
 # Adapters: things that touch the outside (files, network, toolkit, threads). Only the wiring builds them.
@@ -201,6 +211,8 @@ PLANTED = [
     ("layers", "ui/menu.py", "from tray_app.store import Store\n"),
     ("layers", "ui/tray.py", "from tray_app.monitors.code import CodeMonitor\n"),
     ("layers", "ui/icon.py", "import tray_app.sources.http\n"),
+    ("layers", "details/window.py", "from tray_app.store import Store\n"),
+    ("confined libraries", "ui/tray.py", "import tkinter\n"),
     ("adapters built in wiring", "app.py", "store = Store.open(path)\n"),
     ("adapters built in wiring", "commands/status.py", "http = HttpClient(5)\n"),
     ("clock only in clock module", "monitors/code.py", "now = datetime.now(UTC)\n"),
