@@ -21,6 +21,7 @@ BENCHMARKS = (
     "idle_tray",
     "bare_icon",
     "running_tray",
+    "details_memory",
 )
 
 
