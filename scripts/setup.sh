@@ -17,9 +17,11 @@ as_root() {
 
 if command -v apt-get >/dev/null 2>&1; then
     # Python 3.11+ and its venv; PyGObject's build needs (gcc, headers, girepository, cairo); the GTK and
-    # AppIndicator typelibs that give the tray a menu; notify-send as a notification fallback.
+    # AppIndicator typelibs that give the tray a menu; notify-send as a notification fallback; Tk for
+    # the details window (Debian packages the standard library's tkinter separately).
     packages=(python3 python3-venv python3-pip python3-dev ca-certificates gcc pkg-config
-              libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin)
+              libgirepository1.0-dev libcairo2-dev gir1.2-gtk-3.0 gir1.2-ayatanaappindicator3-0.1 libnotify-bin
+              python3-tk)
     if [ "$with_tests" = 1 ]; then
         # A virtual X server, a tray host, a session bus and a notification daemon for the end-to-end tests.
         packages+=(xvfb x11-utils xdotool trayer dbus dbus-x11 dunst)
