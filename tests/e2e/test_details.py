@@ -8,6 +8,7 @@ comes to the front instead of opening twice, and closes on Escape.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -70,7 +71,9 @@ def read_dump(path: Path) -> list[str] | None:
     return labels
 
 
-def test_the_details_window(desktop: Desktop, processes: ChildProcesses, tmp_path: Path) -> None:
+def test_the_details_window(
+    desktop: Desktop, processes: ChildProcesses, tmp_path: Path, artifacts: Path
+) -> None:
     dump = tmp_path / "details.json"
     with DemoServer("full") as server:
         claude_dir = tmp_path / "claude"
@@ -130,7 +133,7 @@ def test_the_details_window(desktop: Desktop, processes: ChildProcesses, tmp_pat
         wait_until(
             lambda: "5-hour: 80 % used" in (read_dump(dump) or []), timeout=15, what="the new 5-hour figure"
         )
-        _save_screenshot(desktop, window[0])
+        _save_screenshot(desktop, window[0], artifacts)
 
         # A second open: the first window comes to the front, no second window, and the second ends at once.
         second = processes.start([*cli, "details"], env=env, name="details-2", cwd=REPO)
@@ -155,10 +158,14 @@ def _rss(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def _save_screenshot(desktop: Desktop, window: str) -> None:
+def _save_screenshot(desktop: Desktop, window: str, artifacts: Path) -> None:
+    """The window's picture among the test's artifacts; also the README's with E2E_UPDATE_DOCS=1 (so a
+    plain run leaves the checkout as it was)."""
     shell = _xdotool(desktop, "getwindowgeometry", "--shell", window)
     geometry = dict(line.split("=", 1) for line in shell.split())
     x, y, w, h = (int(geometry[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
     assert w <= desktop.width and h <= desktop.height, "the window does not fit a 1024x768 screen"
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    desktop.screenshot().crop((x, y, x + w, y + h)).save(SCREENSHOT)
+    shot = desktop.screenshot().crop((x, y, x + w, y + h))
+    shot.save(artifacts / SCREENSHOT.name)
+    if os.environ.get("E2E_UPDATE_DOCS") == "1":
+        shot.save(SCREENSHOT)
