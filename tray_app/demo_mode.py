@@ -6,19 +6,27 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from tray_app.config import ConsoleSettings, Settings, WebSettings
+from tray_app.config import (
+    ENV_API_BASE,
+    ENV_CLAUDE_CONFIG_DIR,
+    ENV_TOKEN_URL,
+    ENV_WEB_BASE,
+    ConsoleSettings,
+    Settings,
+    WebSettings,
+)
 from tray_app.core.parse import parse_usage
 from tray_app.core.timeparse import from_epoch
 from tray_app.demo import DemoServer, rising_usage_body
 from tray_app.demo.claude_code_session import ClaudeCodeSession
-from tray_app.paths import Paths
+from tray_app.paths import ENV_HOME, Paths
 from tray_app.store import Store
 
 # The demo server's virtual clock starts 2 h into a 5-hour period; an hour of earlier polls makes
@@ -26,6 +34,10 @@ from tray_app.store import Store
 _SEED_SPAN = timedelta(hours=1)
 _SEED_STEP = timedelta(minutes=2)
 _VIRTUAL_AT_START = 2 * 3600.0
+# Real credentials and servers a child of the demo must not inherit (the demo's own come from its file).
+_REAL_SECRETS = frozenset(
+    {"ANTHROPIC_ADMIN_API_KEY", "CLAUDE_CODE_OAUTH_TOKEN", ENV_API_BASE, ENV_TOKEN_URL, ENV_WEB_BASE}
+)
 # What the demo server remembers of the requests it answered; nothing in the tray reads them.
 DEMO_REQUESTS_KEPT = 1000
 
@@ -48,6 +60,42 @@ def _write_demo_login(folder: Path, now: float) -> None:
         json.dump(document, handle)
 
 
+def _write_demo_config(path: Path, server: DemoServer) -> None:
+    """The demo's own settings as a settings file, for a process started from the demo tray: the same
+    simulated servers, login and keys, never the real ones."""
+    text = f"""# Written by --demo for the processes it starts (the details window); removed with the demo.
+api_base = "{server.base_url}"
+token_url = "{server.token_url}"
+web_base = "{server.base_url}"
+token_refresh = "off"
+
+[web]
+enabled = true
+session_key = "{DemoServer.DEMO_SESSION_KEY}"
+
+[console]
+admin_api_key = "{DemoServer.DEMO_ADMIN_KEY}"
+user_email = "jane@example.com"
+budget = 3000
+
+[console.workspace_budgets]
+Research = 800
+"""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def demo_environment(environ: Mapping[str, str], settings: Settings) -> dict[str, str]:
+    """The environment for a process that is to see the running demo: its folder, its login, and none
+    of the user's real keys (the demo must never send them anywhere)."""
+    child = {key: value for key, value in environ.items() if key not in _REAL_SECRETS}
+    child[ENV_HOME] = str(settings.paths.config_file.parent)
+    if settings.claude_config_dir is not None:
+        child[ENV_CLAUDE_CONFIG_DIR] = str(settings.claude_config_dir)
+    return child
+
+
 def _seed_history(database: Path, started_at: float, speed: float) -> None:
     # Seeded in virtual time: an hour of the simulated account, however fast the demo runs.
     steps = int(_SEED_SPAN / _SEED_STEP)
@@ -68,10 +116,13 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
         try:
             started_at = time.time()
             _write_demo_login(root / "claude", started_at)
-            database = root / "demo_history.db"
+            # The names CLAUDE_USAGE_TRAY_HOME=root gives, so another process (the details window) can
+            # be pointed at this demo with nothing but its environment (see demo_environment).
+            database = root / "usage_history.db"
             _seed_history(database, started_at, speed)
             # A Claude Code session on the same simulated account: the icon moves between endpoint polls.
             session = ClaudeCodeSession(database, server.rising_body, speed=speed).start()
+            _write_demo_config(root / "config.toml", server)
             yield replace(
                 settings,
                 paths=Paths(root / "config.toml", database, settings.paths.log_dir),

@@ -24,9 +24,11 @@ from .desktop import (
     Desktop,
     MissingDependency,
     click_menu_item,
+    close_menu,
     find_docked_icon,
     find_indicator,
     menu_labels,
+    open_menu_by_click,
     wait_for_menu,
     wait_until,
 )
@@ -169,3 +171,74 @@ def _save_screenshot(desktop: Desktop, window: str, artifacts: Path) -> None:
     shot.save(artifacts / SCREENSHOT.name)
     if os.environ.get("E2E_UPDATE_DOCS") == "1":
         shot.save(SCREENSHOT)
+
+
+@pytest.fixture
+def fresh_desktop(tmp_path: Path) -> Iterator[Desktop]:
+    """A 1024x768 desktop of its own: the tray host has seen no other icon come and go, so the icon sits
+    where it docked when the test clicks it."""
+    try:
+        started = Desktop.start(tmp_path / "desktop", width=1024, height=768)
+    except MissingDependency as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with started:
+        yield started
+
+
+def test_the_demo_tray_fits_the_screen_and_its_details_window_shows_the_demo(
+    fresh_desktop: Desktop, processes: ChildProcesses, tmp_path: Path
+) -> None:
+    """`--demo` as a new user tries it: the whole menu on a 1024x768 screen, Details… on the demo's own
+    figures (its folder and simulated servers, none of the user's real keys), moving as the demo moves."""
+    desktop = fresh_desktop
+    dump = tmp_path / "details.json"
+    (tmp_path / "user-home").mkdir()
+    env = desktop.child_env(
+        HOME=str(tmp_path / "user-home"),
+        CLAUDE_USAGE_TRAY_HOME=str(tmp_path / "app-home"),
+        CLAUDE_USAGE_TRAY_DETAILS_DUMP=str(dump),
+        # A real key in the user's environment must not reach the demo's details window.
+        ANTHROPIC_ADMIN_API_KEY="sk-ant-admin01-" + "r" * 40,
+    )
+    env.pop("PYSTRAY_BACKEND", None)
+    cli = [sys.executable, "-m", "tray_app.cli"]
+    tray = processes.start([*cli, "-v", "run", "--demo"], env=env, name="claude-usage-tray", cwd=REPO)
+    icon = find_docked_icon(desktop, tray.pid, timeout=20)
+    item = find_indicator(desktop, tray.pid)
+    wait_for_menu(
+        desktop,
+        item,
+        lambda e: any(x.startswith("This month $") for x in menu_labels(e)),
+        what="the demo's Console line",
+        timeout=20,
+    )
+    # The menu as the user opens it: on screen whole, Quit included (no scroll arrows, no row cut off).
+    popup = open_menu_by_click(desktop, icon, button=3, pid=tray.pid)
+    assert popup.y >= 0 and popup.y + popup.height <= desktop.height, popup
+    assert popup.height < desktop.height - 100, f"a menu this tall would not fit a laptop: {popup}"
+    close_menu(desktop, tray.pid)
+
+    click_menu_item(desktop, item, "Details…")
+
+    def figures() -> list[str] | None:
+        labels = read_dump(dump) or []
+        wanted = any(x.startswith("5-hour: ") for x in labels)
+        return labels if wanted and any(x.startswith("This month: $") for x in labels) else None
+
+    first = wait_until(figures, timeout=20, what="the demo's figures in the details window")
+    assert first is not None
+    five_hour = next(x for x in first if x.startswith("5-hour: "))
+    assert "Console · Demo Org" in first, first  # the demo's organization, from the demo's servers
+
+    # The demo moves by itself (its simulated session and polls); the open window follows it.
+    def moved() -> bool | None:
+        labels = read_dump(dump)
+        return bool(labels) and five_hour not in (labels or []) or None
+
+    wait_until(moved, timeout=60, what="the 5-hour card to move with the demo")
+    window = wait_until(lambda: details_windows(desktop) or None, timeout=10, what="the window")
+    _xdotool(desktop, "windowfocus", "--sync", window[0])
+    _xdotool(desktop, "key", "--window", window[0], "Escape")
+    wait_until(lambda: not details_windows(desktop), timeout=10, what="the window to close on Escape")
+    click_menu_item(desktop, item, "Quit")
+    assert processes.wait(tray, timeout=15) == 0, processes.output(tray)

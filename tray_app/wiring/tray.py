@@ -109,10 +109,19 @@ def build_tray_app(app: App, env: Environment, clock: Clock, icon_class: object 
         lambda: draw_history(app, clock),
         clock,
         lambda: install_feed(env),
-        lambda: open_details(env),
+        lambda: open_details(details_environment(app, env)),
     )
     wired.append(tray_app)
     return tray_app
+
+
+def details_environment(app: App, env: Environment) -> Environment:
+    """The details window sees what the tray sees: under --demo, the demo's folder and servers."""
+    if not app.demo:
+        return env
+    from tray_app.demo_mode import demo_environment
+
+    return dataclasses.replace(env, environ=demo_environment(env.environ, app.settings))
 
 
 def install_feed(env: Environment) -> tuple[bool, str]:
