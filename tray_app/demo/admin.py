@@ -22,12 +22,14 @@ from tray_app.demo.admin_data import (
     users,
     workspaces,
 )
+from tray_app.demo.analytics_data import api_keys
 from tray_app.demo.common import RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response
 
 ADMIN_SCENARIOS: tuple[str, ...] = ("normal", "rate_limited", "unauthorized", "forbidden", "server_error")
 ORGANIZATION_PATH = "/v1/organizations/me"
 USERS_PATH = "/v1/organizations/users"
 WORKSPACES_PATH = "/v1/organizations/workspaces"
+API_KEYS_PATH = "/v1/organizations/api_keys"
 MESSAGES_REPORT_PATH = "/v1/organizations/usage_report/messages"
 COST_REPORT_PATH = "/v1/organizations/cost_report"
 CLAUDE_CODE_REPORT_PATH = "/v1/organizations/usage_report/claude_code"
@@ -205,6 +207,19 @@ def _workspaces_page(query: _Query, now: datetime, page_cap: int | None) -> dict
     return _id_page(workspaces(archived == "true"), query, page_cap)
 
 
+def _api_keys_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    status, workspace = _one(query, "status"), _one(query, "workspace_id")
+    if status not in (None, "active", "inactive", "archived"):
+        raise _BadRequest("status: Input should be 'active', 'inactive' or 'archived'")
+    chosen = [
+        key
+        for key in api_keys(now)
+        if (status is None or key["status"] == status)
+        and (workspace is None or key["workspace_id"] == workspace)
+    ]
+    return _id_page(chosen, query, page_cap)
+
+
 def _organization(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
     return {"id": DEMO_ORGANIZATION_ID, "name": "Demo Org", "type": "organization"}
 
@@ -249,6 +264,7 @@ _ROUTES: Mapping[str, _AdminRoute] = MappingProxyType(
         ORGANIZATION_PATH: _organization,
         USERS_PATH: _users_page,
         WORKSPACES_PATH: _workspaces_page,
+        API_KEYS_PATH: _api_keys_page,
         COST_REPORT_PATH: _cost_page,
         MESSAGES_REPORT_PATH: _messages_page,
         CLAUDE_CODE_REPORT_PATH: _claude_code_page,

@@ -17,6 +17,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tray_app.demo.admin import ADMIN_PATHS, admin_answer, check_admin_scenario
+from tray_app.demo.analytics import (
+    ANALYTICS_CONTROL_PATH,
+    ANALYTICS_PATHS,
+    AnalyticsSwitches,
+    analytics_answer,
+    configure,
+)
 from tray_app.demo.claude_web import check_web_scenario, is_web_path, new_session_key, web_answer
 from tray_app.demo.common import JSON, DemoResponse, envelope, json_response
 from tray_app.demo.grants import is_redeem_path, queue_key, redeem_answer, with_grants
@@ -204,6 +211,8 @@ class DemoServer:
         self.valid_admin_keys: set[str] = {self.DEMO_ADMIN_KEY}
         # The most items or buckets one Admin API page holds whatever limit was asked; None: as asked.
         self.admin_page_cap: int | None = None
+        # How the Analytics API (beta) answers: refusals, a repeated page token, a page size cap.
+        self.analytics = AnalyticsSwitches()
         self.valid_session_keys: set[str] = {self.DEMO_SESSION_KEY}
         # Every Nth authenticated 200 answer of claude.ai sets a new sessionKey cookie; 0 never does.
         self.renew_session_every = 0
@@ -379,6 +388,8 @@ class DemoServer:
                 clock=self._clock,
                 page_cap=self.admin_page_cap,
             )
+        if method == "GET" and path in ANALYTICS_PATHS:
+            return self._analytics(path, headers, query)
         if method == "GET" and is_web_path(path):
             return web_answer(
                 path,
@@ -398,6 +409,17 @@ class DemoServer:
                 refresh_tokens=self.valid_refresh_tokens,
             )
         return envelope(404, "not_found_error", f"Not found: {method} {path}")
+
+    def _analytics(self, path: str, headers: dict[str, str], query: str) -> DemoResponse:
+        return analytics_answer(
+            path,
+            headers,
+            query,
+            admin_keys=self.valid_admin_keys,
+            scenario=self._admin_scenario,
+            clock=self._clock,
+            switches=self.analytics,
+        )
 
     def _knows_session(self, key: str) -> bool:
         with self._lock:
@@ -423,6 +445,8 @@ class DemoServer:
             "/_demo/admin_scenario": ("admin_scenario", self.set_admin_scenario),
             "/_demo/web_scenario": ("web_scenario", self.set_web_scenario),
         }
+        if method == "POST" and path == ANALYTICS_CONTROL_PATH:
+            return configure(self.analytics, body)
         if method == "POST" and path in switches:
             key, switch = switches[path]
             try:
