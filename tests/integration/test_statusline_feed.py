@@ -297,3 +297,13 @@ def test_status_shows_a_window_only_claude_code_knows(cli: CliEnv) -> None:
     assert shown["label"] == "Spend limit ($560.00 of $500.00)"
     assert (shown["utilization"], shown["source"]) == (112.0, "claude_code")
     assert shown["observed_at"] is not None
+
+
+def test_a_hand_written_reading_row_does_not_stop_the_line(cli: CliEnv) -> None:
+    reset = in_hours(2)
+    assert statusline(cli, stdin=payload(five_hour=entry(20, reset))).returncode == 0
+    with opened(cli) as db:  # another program wrote text where numbers belong
+        db.execute("UPDATE readings SET resets_at = 'soon', observed_at = 'now'")
+    done = statusline(cli, stdin=payload(five_hour=entry(30, reset)), timeout=HANG)
+    assert done.returncode == 0 and done.stdout.startswith("5h 30%"), done
+    assert readings(cli)["five_hour"][1:3] == (30.0, reset)  # the broken row was written over

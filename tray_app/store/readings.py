@@ -51,9 +51,13 @@ class Recorded(StrEnum):
 def _readings(rows: Sequence[Any], source: Source) -> dict[str, Reading]:
     found = {}
     for window_id, label, utilization, resets_at, observed_at in rows:
-        reset = None if resets_at is None else from_epoch(int(resets_at))
-        window = UsageWindow(str(window_id), str(label), float(utilization), reset)
-        found[str(window_id)] = Reading(window, from_epoch(int(observed_at)), source)
+        try:
+            reset = None if resets_at is None else from_epoch(int(resets_at))
+            window = UsageWindow(str(window_id), str(label), float(utilization), reset)
+            found[str(window_id)] = Reading(window, from_epoch(int(observed_at)), source)
+        except (TypeError, ValueError, OverflowError, OSError):
+            # A row another program wrote by hand: unknown, and the next reading writes over it.
+            continue
     return found
 
 
@@ -126,6 +130,9 @@ def record_fed(path: Path, windows: Sequence[UsageWindow], now: datetime) -> Rec
         return Recorded.STORED if plan else Recorded.UNCHANGED
     except sqlite3.Error as exc:
         return Recorded.BUSY if files.is_busy(exc) else Recorded.FAILED
+    except (TypeError, ValueError, OverflowError):
+        # A row another program wrote by hand (text where a number belongs): the line is printed anyway.
+        return Recorded.FAILED
     finally:
         with contextlib.suppress(sqlite3.Error):
             connection.close()
