@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from tray_app.sources.http import HttpClient
 from tray_app.store import BackoffScope, Store
 
 from ..fakes import FakeClock
+from .test_polite_polling import Rig as PollingRig
 
 USAGE = "/api/oauth/usage"
 HOUR = 3600.0
@@ -36,20 +36,8 @@ LOCAL = timezone(timedelta(hours=-5))  # not UTC: the expiry date must be the us
 START = datetime(2026, 12, 3, 9, 0, 0, 250_000, tzinfo=UTC)
 
 
-@dataclass
-class Rig:
-    server: DemoServer
-    store: Store
-    monitor: CodeMonitor
-    poller: Poller
-    clock: FakeClock
-    published: list[ViewModel]
-
-    def run_until(self, seconds: float) -> None:
-        """Tick as the polling thread does (sleeping the returned delays) for `seconds` of fake time."""
-        end = self.clock.monotonic() + seconds
-        while self.clock.monotonic() < end:
-            self.clock.advance(max(self.poller.tick(), 0.001))
+class Rig(PollingRig):
+    """The polite-polling rig, with what the free resets add: their requests, the menu's every row."""
 
     def usage_polls(self) -> list[float]:
         return [r.at for r in self.server.requests(USAGE) if "cedar_ember" not in r.query]
