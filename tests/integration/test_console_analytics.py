@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,6 @@ from tray_app.core.analytics import CostRow, summarise
 from tray_app.core.errors import AuthError, RateLimited, ServerError, ShapeError
 from tray_app.demo import DemoServer
 from tray_app.demo.analytics import ANALYTICS_BETA, ANALYTICS_COST_PATH, ANALYTICS_REFUSALS
-from tray_app.demo.analytics_data import AnalyticsRecord, analytics_records
 from tray_app.sources.console_analytics import (
     API_KEYS_PATH,
     MAX_COST_PAGES,
@@ -27,13 +26,13 @@ from tray_app.sources.http import HttpClient
 
 from ..fakes import FakeClock
 from . import demo_helpers
+from .test_demo_analytics import NOW, raw_month, raw_sums
 
 server = demo_helpers.server
 http = demo_helpers.http_client
 
 KEY = DemoServer.DEMO_ADMIN_KEY
 # Wednesday 18 November 2026, 15:30 UTC: after the deleted key and user stopped spending.
-NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
 MONTH_START = datetime(2026, 11, 1, tzinfo=UTC)
 DELETED_KEY = "apikey_01DemoOldIngest9Rw4Zd"
 
@@ -50,20 +49,6 @@ def api(http: HttpClient, server: DemoServer) -> AnalyticsApi:
 
 def month(api: AnalyticsApi, group_by: list[str]) -> MonthCost:
     return api.month_cost(MONTH_START, NOW, group_by)
-
-
-def raw_month() -> list[AnalyticsRecord]:
-    records = []
-    for number in range(1, 19):
-        records.extend(analytics_records(date(2026, 11, number), NOW))
-    return records
-
-
-def raw_sums(key: Callable[[AnalyticsRecord], Any]) -> dict[Any, Decimal]:
-    sums: dict[Any, Decimal] = defaultdict(Decimal)
-    for record in raw_month():
-        sums[key(record)] += Decimal(record.amount)
-    return dict(sums)
 
 
 def row_sums(rows: tuple[CostRow, ...], key: Callable[[CostRow], Any]) -> dict[Any, Decimal]:
