@@ -15,7 +15,7 @@ from tray_app.clock import SYSTEM_CLOCK, Clock
 from tray_app.core.console import ConsoleReport
 from tray_app.core.models import CodeReport, Source, Status
 from tray_app.core.reports import Reports, TickResult
-from tray_app.core.rules import Alert
+from tray_app.core.rules import FAILING, Alert
 from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 
@@ -50,10 +50,6 @@ class PollTiming:
         Anything shorter would grey a perfectly healthy tray while usage stands still.
         """
         return timedelta(seconds=max(self.interval, self.idle_interval) + 2 * self.interval)
-
-
-# Statuses in which the figures shown are old ones: new readings change the view but step no alerts.
-_FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
 
 
 def _figures(report: CodeReport) -> tuple[tuple[str, float], ...]:
@@ -286,7 +282,7 @@ class Poller:
             logger.exception("showing Claude Code's readings failed")
             return ()
         self._reports = replace(self._reports, code=report)
-        if self._alerts is None or report.status in _FAILING:
+        if self._alerts is None or report.status in FAILING:  # old figures: the view changes, no alert steps
             return ()
         if report.status is not Status.OK:
             # Rate limited or stale endpoint: Claude Code's own figures are fresh all the same, and are

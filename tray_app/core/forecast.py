@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from tray_app.core.models import Forecast, Snapshot, UsageWindow
 from tray_app.core.readings import SAME_PERIOD_TOLERANCE as SAME_PERIOD_TOLERANCE  # the chart's too
+from tray_app.core.readings import same_period
 
 # Shortest first: the recent pace is what the user is doing now; longer spans only when the
 # recent one has too few points (just started, or the machine slept through it).
@@ -35,11 +36,7 @@ def current_period(history: Sequence[Snapshot], resets_at: datetime | None) -> l
     if resets_at is None:
         return []
     points = sorted(
-        (
-            s
-            for s in history
-            if s.resets_at is not None and abs(s.resets_at - resets_at) <= SAME_PERIOD_TOLERANCE
-        ),
+        (s for s in history if s.resets_at is not None and same_period(s.resets_at, resets_at)),
         key=lambda s: s.at,
     )
     highest = float("-inf")

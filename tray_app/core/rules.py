@@ -22,7 +22,8 @@ from tray_app.core.report import format_money, format_percent, reset_phrase, sen
 DEFAULT_LADDER: tuple[float, ...] = (50.0, 75.0, 90.0, 100.0)
 # resets_at wobbles by fractions of a second between polls; periods are hours apart.
 _PERIOD_ROUNDING = 600
-_FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
+# The statuses in which the figures shown are old ones: a failure episode goes on, no figure is fresh.
+FAILING = (Status.LOGIN_NEEDED, Status.OFFLINE, Status.ERROR)
 
 
 class AlertKind(StrEnum):
@@ -243,7 +244,7 @@ def _reset_alert(
 def _failure_alert(
     report: CodeReport, state: RulesState, rules: AlertRules, now: datetime
 ) -> tuple[RulesState, list[Alert]]:
-    if report.status not in _FAILING:
+    if report.status not in FAILING:
         if report.status is Status.OK:
             return replace(state, failures=0, episode_started=None), []
         return state, []  # rate limited or stale: neither a failure nor a recovery
