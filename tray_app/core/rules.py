@@ -337,19 +337,11 @@ def _told_together(alerts: list[Alert], granted: list[Alert]) -> list[Alert]:
     in one (the limit's, with the reset's sentence added); a reset that becomes usable later is told alone."""
     if not granted:
         return alerts
+    # Keys name the window second: "grant:<window>:<period>", "blocked:<window>:…", "threshold:<window>:…".
     window_id = granted[0].key.split(":")[1]
+    offer = granted[0].body.split(". ", 1)[-1]  # after "The <window> limit is reached."
     for index, alert in enumerate(alerts):
-        kind, _, rest = alert.key.partition(":")
-        if (
-            kind in ("blocked", "threshold")
-            and rest.startswith(f"{window_id}:")
-            and alert.kind
-            in (
-                AlertKind.BLOCKED,
-                AlertKind.THRESHOLD,
-            )
-        ):
-            offer = granted[0].body.split(". ", 1)[-1]
+        if alert.kind in (AlertKind.BLOCKED, AlertKind.THRESHOLD) and alert.key.split(":")[1] == window_id:
             merged = replace(alert, body=f"{alert.body} {offer}")
             return [*alerts[:index], merged, *alerts[index + 1 :]]
     return alerts + granted
