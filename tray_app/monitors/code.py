@@ -279,15 +279,18 @@ class CodeMonitor:
         grants = self._grants.current(now)
 
         def build(histories: Mapping[str, Sequence[Snapshot]]) -> CodeReport:
-            report = build_code_report(
+            return build_code_report(
                 status, message, account, stored, histories, self._min_span, fed=fed, now=now, source=source
             )
+
+        def finished(report: CodeReport) -> CodeReport:
+            # Once per report, on the figures shown: the grants and the week's limit hits.
             return replace(report, reset_grants=grants, limit_hits=self._limit_hits.for_report(report, now))
 
         polled = () if stored is None else stored[1].windows
         ids = list(dict.fromkeys([*(w.id for w in polled), *(r.window.id for r in fed)]))
         if not ids:
-            return build({})
+            return finished(build({}))
         # Six hours of history are enough for almost every forecast; the rare window with too little
         # recent data gets its whole period read in a second pass, so a normal poll stays cheap. The
         # store keeps those hours in memory between polls and reads only the rows written since.
@@ -300,6 +303,6 @@ class CodeMonitor:
             if item.forecast.rate_per_hour is None and item.window.resets_at is not None
         ]
         if not thin:
-            return report
+            return finished(report)
         full = {**recent, **{wid: self._store.window_history(wid, newest - HISTORY_SPAN) for wid in thin}}
-        return build(full)
+        return finished(build(full))
