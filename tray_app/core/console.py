@@ -91,6 +91,55 @@ class WorkspaceSpend:
     budget: Decimal | None
 
 
+# Where the month's spend came from: the Usage & Cost Analytics API (beta), or the legacy cost report.
+SOURCE_ANALYTICS = "analytics"
+SOURCE_COST_REPORT = "cost_report"
+
+
+@dataclass(frozen=True)
+class KeySpend:
+    """One API key's month to date (major currency units), from the Analytics API.
+
+    id is None for the "others" line and for spend that went through no API key. A key archived or no
+    longer listed keeps its id and is deleted (its name says so).
+    """
+
+    id: str | None
+    name: str
+    cost: Decimal
+    deleted: bool = False
+    budget: Decimal | None = None  # from [console.api_key_budgets], by key name or id
+    projected_month_end_cost: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ActorSpend:
+    """One actor's month to date (major currency units), from the Analytics API.
+
+    type is "user", "service_account", "api_key" or "federated"; None for the "others" line and for
+    spend with no actor. A deleted user keeps its id and is deleted (its name says so).
+    """
+
+    type: str | None
+    id: str | None
+    name: str
+    email: str | None
+    cost: Decimal
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Spenders:
+    """Who and what spent the month: every key and actor, largest first; each sums to the month's total.
+
+    my_api_cost: the month's spend of the user whose email is configured, None when no row is theirs.
+    """
+
+    by_api_key: tuple[KeySpend, ...]
+    by_actor: tuple[ActorSpend, ...]
+    my_api_cost: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class MonthFigures:
     """The organization's month to date, in major currency units."""
@@ -105,6 +154,8 @@ class MonthFigures:
     my_email: str | None
     my_claude_code_cost: Decimal | None
     daily: tuple[tuple[date, Decimal], ...]
+    source: str = SOURCE_COST_REPORT
+    spenders: Spenders | None = None  # only from the Analytics API
 
 
 @dataclass(frozen=True)
@@ -250,3 +301,25 @@ class ConsoleReport:
     organization: str | None
     updated_at: datetime | None
     figures: MonthFigures | None
+    # Why the month comes from the cost report although the Analytics API was tried (its refusal, and
+    # when it is asked again); None when the Analytics API answered or was not tried.
+    source_note: str | None = None
+
+
+def top_key_spend(keys: Sequence[KeySpend], count: int = 5) -> tuple[KeySpend, ...]:
+    """The count largest keys, and the rest summed as one "others (n)" line (id None)."""
+    ranked = sorted(keys, key=lambda k: (-k.cost, k.name))
+    shown, rest = ranked[:count], ranked[count:]
+    if not rest:
+        return tuple(shown)
+    return (*shown, KeySpend(None, f"others ({len(rest)})", sum((k.cost for k in rest), Decimal(0))))
+
+
+def top_actor_spend(actors: Sequence[ActorSpend], count: int = 5) -> tuple[ActorSpend, ...]:
+    """The count largest actors, and the rest summed as one "others (n)" line (type and id None)."""
+    ranked = sorted(actors, key=lambda a: (-a.cost, a.name))
+    shown, rest = ranked[:count], ranked[count:]
+    if not rest:
+        return tuple(shown)
+    others = ActorSpend(None, None, f"others ({len(rest)})", None, sum((a.cost for a in rest), Decimal(0)))
+    return (*shown, others)
