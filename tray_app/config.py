@@ -37,6 +37,7 @@ class ConsoleSettings:
     user_email: str | None = None
     budget: Decimal | None = None
     workspace_budgets: Mapping[str, Decimal] = field(default_factory=dict)
+    api_key_budgets: Mapping[str, Decimal] = field(default_factory=dict)  # by API key name or id
     poll_seconds: float = 120.0
 
 
@@ -179,7 +180,7 @@ def _console_settings(table: object, path: Path) -> ConsoleSettings:
     """The [console] table; a wrong value is a one-line ConfigError naming the key (never the key's value)."""
     if not isinstance(table, Mapping):
         raise ConfigError(f"{path}: console must be a table")
-    known = {"admin_api_key", "user_email", "budget", "workspace_budgets", "poll_seconds"}
+    known = {"admin_api_key", "user_email", "budget", "workspace_budgets", "api_key_budgets", "poll_seconds"}
     unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting console.{unknown[0]}")
@@ -199,6 +200,11 @@ def _console_settings(table: object, path: Path) -> ConsoleSettings:
         raise ConfigError(
             f"{path}: console.workspace_budgets must map workspace names or ids to positive amounts"
         )
+    key_budgets = table.get("api_key_budgets", {})
+    if not isinstance(key_budgets, Mapping) or any(_money(v) is None for v in key_budgets.values()):
+        raise ConfigError(
+            f"{path}: console.api_key_budgets must map API key names or ids to positive amounts"
+        )
     poll = table.get("poll_seconds", 120)
     if isinstance(poll, bool) or not isinstance(poll, int) or not 60 <= poll <= 3600:
         raise ConfigError(
@@ -209,6 +215,7 @@ def _console_settings(table: object, path: Path) -> ConsoleSettings:
         user_email=email,
         budget=budget,
         workspace_budgets={str(name): Decimal(str(amount)) for name, amount in budgets.items()},
+        api_key_budgets={str(name): Decimal(str(amount)) for name, amount in key_budgets.items()},
         poll_seconds=float(poll),
     )
 

@@ -323,3 +323,18 @@ def top_actor_spend(actors: Sequence[ActorSpend], count: int = 5) -> tuple[Actor
         return tuple(shown)
     others = ActorSpend(None, None, f"others ({len(rest)})", None, sum((a.cost for a in rest), Decimal(0)))
     return (*shown, others)
+
+
+_DELETED_SUFFIX = " (deleted)"
+
+
+def key_budget(key_id: str | None, key_name: str, budgets: Mapping[str, Decimal]) -> Decimal | None:
+    """An API key's budget from [console.api_key_budgets]: by its id first, then by its name as written,
+    then by that name without the " (deleted)" a deleted key's name ends with. None: no budget."""
+    if key_id is not None and key_id in budgets:
+        return budgets[key_id]
+    if key_name in budgets:
+        return budgets[key_name]
+    if key_name.endswith(_DELETED_SUFFIX):
+        return budgets.get(key_name.removesuffix(_DELETED_SUFFIX))
+    return None
