@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from tray_app.core.blocked import still_blocked
-from tray_app.core.console import ConsoleReport, MonthFigures
+from tray_app.core.console import ConsoleReport, KeySpend, MonthFigures
 from tray_app.core.grants import grant_clearing, grant_offer
 from tray_app.core.models import FIVE_HOUR, CodeReport, ExtraUsage, Status, UsageWindow, WindowReport
 from tray_app.core.report import format_money, format_percent, reset_phrase, sentence
@@ -374,18 +374,26 @@ def forget_old(state: RulesState, now: datetime) -> RulesState:
 
 
 def _budget_alert(
-    name: str, spent: Decimal, budget: Decimal, figures: MonthFigures, state: RulesState, rules: AlertRules
+    subject: str,
+    whose: str,
+    spent: Decimal,
+    budget: Decimal,
+    figures: MonthFigures,
+    state: RulesState,
+    rules: AlertRules,
 ) -> tuple[RulesState, list[Alert]]:
-    """Thresholds of one budget (the organization's, or a workspace's), once per month."""
+    """Thresholds of one budget (the organization's, a workspace's, an API key's), once per month.
+
+    subject names the budget in the keys ("budget:<month>:<subject>:<threshold>"); whose in the title.
+    """
     share = spent / budget * 100
     crossed = [t for t in rules.budget_ladder if share >= Decimal(str(t))]
-    keys = {t: f"budget:{figures.month}:{name}:{t:g}" for t in crossed}
+    keys = {t: f"budget:{figures.month}:{subject}:{t:g}" for t in crossed}
     new = [t for t in crossed if keys[t] not in state.fired]
     state = replace(state, fired=state.fired | set(keys.values()))
     if not new:
         return state, []
     top = max(new)
-    whose = "Claude API spend" if name == "organization" else f"Claude API spend of {name}"
     amount = format_money(float(budget), figures.currency)
     title = f"{whose}: budget reached" if top >= 100 else f"{whose}: {top:g} % of the {amount} budget"
     body = f"{format_money(float(spent), figures.currency)} of {amount} spent this month."
@@ -401,25 +409,61 @@ def step_console(
         return state, []
     alerts: list[Alert] = []
     if figures.budget:
-        state, found = _budget_alert("organization", figures.mtd_cost, figures.budget, figures, state, rules)
+        spent, budget = figures.mtd_cost, figures.budget
+        whose = "Claude API spend"
+        state, found = _budget_alert("organization", whose, spent, budget, figures, state, rules)
         alerts += found
+        key, title = f"budget-projection:{figures.month}", f"{whose}: on pace to pass the budget"
         projected = figures.projected_month_end_cost
-        key = f"budget-projection:{figures.month}"
-        if (
-            rules.budget_projection
-            and projected is not None
-            and projected > figures.budget > figures.mtd_cost
-            and key not in state.fired
-        ):
-            budget = format_money(float(figures.budget), figures.currency)
-            expected = format_money(float(projected), figures.currency)
-            body = f"Projected {expected} by month end; the budget is {budget}."
-            alerts.append(Alert(key, AlertKind.BUDGET, "Claude API spend: on pace to pass the budget", body))
-            state = replace(state, fired=state.fired | {key})
+        state, found = _projection_alert(key, title, spent, projected, budget, figures, state, rules)
+        alerts += found
     for workspace in figures.workspaces:
         if workspace.budget:
+            whose = f"Claude API spend of {workspace.name}"
             state, found = _budget_alert(
-                workspace.name, workspace.cost, workspace.budget, figures, state, rules
+                workspace.name, whose, workspace.cost, workspace.budget, figures, state, rules
             )
             alerts += found
+    for api_key in figures.spenders.by_api_key if figures.spenders else ():
+        state, found = _key_budget_alerts(api_key, figures, state, rules)
+        alerts += found
     return state, alerts
+
+
+def _projection_alert(
+    key: str,
+    title: str,
+    spent: Decimal,
+    projected: Decimal | None,
+    budget: Decimal,
+    figures: MonthFigures,
+    state: RulesState,
+    rules: AlertRules,
+) -> tuple[RulesState, list[Alert]]:
+    """'On pace to pass the budget': the month-end projection is over a budget not reached yet; once (key)."""
+    if not rules.budget_projection or projected is None or key in state.fired:
+        return state, []
+    if not projected > budget > spent:
+        return state, []
+    amount = format_money(float(budget), figures.currency)
+    expected = format_money(float(projected), figures.currency)
+    body = f"Projected {expected} by month end; the budget is {amount}."
+    return replace(state, fired=state.fired | {key}), [Alert(key, AlertKind.BUDGET, title, body)]
+
+
+def _key_budget_alerts(
+    api_key: KeySpend, figures: MonthFigures, state: RulesState, rules: AlertRules
+) -> tuple[RulesState, list[Alert]]:
+    """An API key's budget ([console.api_key_budgets]): its ladder and its projection, once a month each.
+
+    Keyed by the key's id (by its name when it has none), so a renamed or deleted key is the same key;
+    "api-key:" keeps them apart from a workspace of the same name.
+    """
+    if not api_key.budget:
+        return state, []
+    subject, whose = f"api-key:{api_key.id or api_key.name}", f"API key {api_key.name}"
+    state, alerts = _budget_alert(subject, whose, api_key.cost, api_key.budget, figures, state, rules)
+    key, title = f"budget-projection:{figures.month}:{subject}", f"{whose}: on pace to pass its budget"
+    spent, projected, budget = api_key.cost, api_key.projected_month_end_cost, api_key.budget
+    state, pace = _projection_alert(key, title, spent, projected, budget, figures, state, rules)
+    return state, alerts + pace
