@@ -80,6 +80,9 @@ budget = 3000
 
 [console.workspace_budgets]
 Research = 800
+
+[console.api_key_budgets]
+prod-backend = 400
 """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -139,6 +142,8 @@ def start_demo(settings: Settings, speed: float = 1.0) -> Iterator[Settings]:
                     user_email="jane@example.com",
                     budget=Decimal(3000),
                     workspace_budgets={"Research": Decimal(800)},
+                    # prod-backend spends some $450 a month: past 50 % by mid-month, on pace to pass it.
+                    api_key_budgets={"prod-backend": Decimal(400)},
                     poll_seconds=max(1.0, min(settings.console.poll_seconds, 600 / speed)),
                 ),
                 # A loopback server needs no politeness; a fast poll lets a sped-up demo move visibly.
