@@ -22,7 +22,6 @@ from tray_app.core.models import CodeReport, ExtraUsage, Status, WindowReport
 from tray_app.core.report import (
     OTHER_LIMITS,
     USAGE_CREDITS,
-    console_lines,
     extra_usage_phrase,
     format_age,
     format_money,
@@ -32,6 +31,15 @@ from tray_app.core.report import (
     reset_phrase,
     sentence,
     source_phrase,
+)
+from tray_app.core.spend_lines import (
+    BY_API_KEY,
+    BY_PERSON,
+    key_rows,
+    own_spend_lines,
+    person_label,
+    person_rows,
+    source_line,
 )
 from tray_app.core.view import NOT_SET_UP, ViewOptions, level_for
 from tray_app.core.viewmodel import Level
@@ -276,6 +284,36 @@ def _workspaces_table(figures: MonthFigures, thresholds: Sequence[float]) -> Ren
     return table
 
 
+def _spenders_tables(figures: MonthFigures, thresholds: Sequence[float]) -> list[RenderableType]:
+    """'By API key' (with each key's budget) and 'By person': the top five and the others."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    tables: list[RenderableType] = []
+    keys, people = key_rows(figures), person_rows(figures)
+    if keys:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+        table.add_column(BY_API_KEY, overflow="ellipsis", no_wrap=True)
+        for heading in ("Spent", "Budget", "Used"):
+            table.add_column(heading, justify="right", no_wrap=True)
+        for row in keys:
+            share = Text()
+            if row.share is not None:
+                share = Text(format_percent(row.share), style=_level_style(row.share, thresholds))
+            spent = format_money(row.cost, figures.currency)
+            table.add_row(row.name, spent, row.budget or "", share, style="dim" if row.deleted else None)
+        tables.append(table)
+    if people:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, expand=False)
+        table.add_column(BY_PERSON, overflow="ellipsis", no_wrap=True)
+        table.add_column("Spent", justify="right", no_wrap=True)
+        for row in people:
+            table.add_row(person_label(row), row.amount, style="dim" if row.deleted else None)
+        tables.append(table)
+    return tables
+
+
 def _figures_parts(
     report: ConsoleReport, figures: MonthFigures, now: datetime, tz: tzinfo, thresholds: Sequence[float]
 ) -> list[RenderableType]:
@@ -291,8 +329,14 @@ def _figures_parts(
         parts += [Text(), _ModelsTable(figures)]
     if figures.workspaces:
         parts += [Text(), _workspaces_table(figures, thresholds)]
-    if figures.my_claude_code_cost is not None:
-        parts += [Text(), Text(console_lines(report, now, tz)[-1])]
+    for spenders in _spenders_tables(figures, thresholds):
+        parts += [Text(), spenders]
+    own = own_spend_lines(figures)
+    if own:
+        parts += [Text(), *(Text(line) for line in own)]
+    source = source_line(report)
+    if source is not None and (figures.spenders is not None or report.source_note):
+        parts += [Text(), Text(source, style="dim")]  # a month from the cost report reads as it always did
     return parts
 
 

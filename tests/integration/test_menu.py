@@ -93,3 +93,24 @@ def test_clicks_reach_the_action_handler() -> None:
         if item.text == "Notifications":
             next(child for child in item.submenu.items if child.text == "Snooze for 1 hour")(icon)
     assert clicked == [Action.OPEN_DETAILS, Action.REFRESH, Action.SNOOZE_HOUR, Action.QUIT]
+
+
+def test_a_submenu_inside_a_submenu_is_built_and_clickable() -> None:
+    import pystray
+
+    from tray_app.ui.menu import menu_items, menu_text
+
+    from .. import spenders_data as spenders
+
+    clicked: list[Action] = []
+    vm = present(Reports(None, spenders.console()), spenders.NOW, UTC, ViewOptions())
+    items = menu_items(vm.menu, clicked.append)
+    text = menu_text(pystray.Menu(*items))
+    # The Console row's breakdown holds "By API key", whose rows sit one level deeper again.
+    assert "    By API key\n        prod-backend  $812.40\n" in text
+    assert "        claude-code-team  $312.40 of $500.00 (62 %)\n" in text
+    assert "    By person\n        ci-runner  $700.00\n" in text
+    console = next(item for item in items if item.text.startswith("This month"))
+    keys = next(child for child in console.submenu.items if child.text == "By API key")
+    next(row for row in keys.submenu.items if row.text == "others (3)  $50.98")(pystray.Icon("test"))
+    assert clicked == [Action.OPEN_DETAILS]

@@ -37,6 +37,7 @@ from tray_app.core.web import Overage, Prepaid
 from tray_app.core.web_report import WebReport
 from tray_app.watch import INSTALL_HINT, WatchState, dashboard, render_dashboard, run_watch
 
+from .. import spenders_data as spenders
 from ..conftest import REPO
 
 if sys.platform != "win32":  # the pseudo-terminal that run_watch is driven on below is POSIX-only
@@ -236,6 +237,49 @@ def test_narrow_terminals_keep_money_whole() -> None:
     text = render_dashboard(STATES["everything"](), NOW, UTC, width=64)
     assert "$1,000.50" in text and "$234.06" in text and "12.3 M" in text
     assert "Cache read" not in text  # given up first when the table would not fit
+
+
+def _rows(text: str, heading: str) -> list[str]:
+    """A table's rows under its heading, as the panel shows them (borders and padding cut off)."""
+    lines = [line.strip("│ ").rstrip() for line in text.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading)) + 2  # past the rule
+    end = next(i for i in range(start, len(lines)) if not lines[i])
+    return [" ".join(line.split()) for line in lines[start:end]]
+
+
+def test_the_console_panel_says_who_spent_and_where_the_month_came_from() -> None:
+    text = render_dashboard(WatchState(None, spenders.console(), None), spenders.NOW, UTC, width=100)
+    assert _rows(text, "By API key") == [
+        "prod-backend $812.40",
+        "claude-code-team $312.40 $500.00 62 %",
+        "research-notebooks $150.00",
+        "old-ci (deleted) $90.00",
+        "staging $60.00",
+        "others (3) $50.98",
+    ]
+    assert _rows(text, "By person") == [
+        "ci-runner $700.00",
+        "Raj Patel · raj@example.com $400.00",
+        "prod-backend $200.00",
+        "Mia Chen (deleted) · mia@example.com $100.00",
+        "okta:sam $50.00",
+        "others (2) $25.78",
+    ]
+    assert "Your API spend: $12.34 (jane@example.com)" in text
+    assert "Source: Analytics API (beta)" in text
+    assert text.index("Default workspace") < text.index("By API key") < text.index("Your API spend")
+
+
+def test_a_month_from_the_cost_report_shows_no_spenders_and_tells_why_when_the_analytics_api_refused() -> (
+    None
+):
+    plain = render_dashboard(
+        WatchState(None, spenders.console(spenders.COST_REPORT_FIGURES), None), spenders.NOW, UTC
+    )
+    assert "By API key" not in plain and "By person" not in plain and "Source" not in plain
+    refused = spenders.console(spenders.COST_REPORT_FIGURES, spenders.NOTE)
+    text = render_dashboard(WatchState(None, refused, None), spenders.NOW, UTC, width=200)
+    assert f"Source: cost report · {spenders.NOTE}" in text and "By API key" not in text
 
 
 # --- run_watch for real: a child process on a pseudo-terminal ---------------------------------------

@@ -14,23 +14,31 @@ from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 
 from tray_app.core.blocked import blocked_phrase, blocking_window
-from tray_app.core.console import ConsoleReport
+from tray_app.core.console import ConsoleReport, MonthFigures
 from tray_app.core.grants import reset_grant_row
 from tray_app.core.limit_export import week_row
 from tray_app.core.models import FIVE_HOUR, SEVEN_DAY, CodeReport, Source, Status, WindowReport
 from tray_app.core.report import (
     OTHER_LIMITS,
     USAGE_CREDITS,
-    console_lines,
     console_status_line,
     extra_usage_phrase,
     format_money,
     format_percent,
+    month_lines,
     reset_phrase,
     sentence,
     source_phrase,
 )
 from tray_app.core.reports import Reports
+from tray_app.core.spend_lines import (
+    BY_API_KEY,
+    BY_PERSON,
+    key_rows,
+    own_spend_lines,
+    person_rows,
+    source_line,
+)
 from tray_app.core.view_options import ViewOptions, status_row
 from tray_app.core.viewmodel import SEPARATOR, Action, MenuRow
 from tray_app.core.web_report import web_lines
@@ -162,14 +170,36 @@ def _code_figures(
     return [*head, *top, *credits]
 
 
+def _spenders(figures: MonthFigures) -> list[MenuRow]:
+    """'By API key' and 'By person': submenus of the top five and the others ('prod-backend  $812.40')."""
+    rows = []
+    for label, spent in ((BY_API_KEY, key_rows(figures)), (BY_PERSON, person_rows(figures))):
+        if spent:
+            rows.append(
+                MenuRow(label, children=tuple(_details(f"{row.name}  {row.amount}") for row in spent))
+            )
+    return rows
+
+
+def _breakdown(console: ConsoleReport, figures: MonthFigures, tz: tzinfo) -> list[MenuRow]:
+    """The month by model and workspace, by API key and person, the user's own spend, and why the month
+    comes from the cost report when the Analytics API was tried."""
+    rows = [_details(line) for line in month_lines(figures, tz)] + _spenders(figures)
+    rows += [_details(line) for line in own_spend_lines(figures)]
+    source = source_line(console)
+    if console.source_note and source is not None:
+        rows.append(_details(source))  # 'Source: cost report · The Analytics API refused this key ...'
+    return rows
+
+
 def console_row(console: ConsoleReport, now: datetime, tz: tzinfo) -> MenuRow:
     """'This month $1,475.78 · projected $1,762 · budget 49 %', opening the breakdown."""
     head = "Console" + (f" · {console.organization}" if console.organization else "")
     children = [_details(head), _details(console_status_line(console, now))]
-    children += [_details(line) for line in console_lines(console, now, tz)]
     figures = console.figures
     if figures is None:
         return MenuRow(f"Console: {console_status_line(console, now)}", children=tuple(children))
+    children += _breakdown(console, figures, tz)
     text = f"This month {format_money(float(figures.mtd_cost), figures.currency)}"
     if figures.projected_month_end_cost is not None:
         projected = format_money(float(figures.projected_month_end_cost), figures.currency)

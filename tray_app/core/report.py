@@ -152,9 +152,15 @@ def console_report_json(report: ConsoleReport) -> dict[str, Any]:
         "workspaces": [],
         "my_email": None,
         "my_claude_code_cost": None,
+        "source": None,  # "analytics" (the Usage & Cost Analytics API) or "cost_report"
+        "source_note": report.source_note,
+        "by_api_key": [],  # who and what spent: only from the Analytics API, every key and actor
+        "by_actor": [],
+        "my_api_cost": None,
     }
     if figures is None:
         return document
+    document.update(_spenders_json(figures))
     document.update(
         month=figures.month,
         currency=figures.currency,
@@ -180,6 +186,38 @@ def console_report_json(report: ConsoleReport) -> dict[str, Any]:
         my_claude_code_cost=money(figures.my_claude_code_cost),
     )
     return document
+
+
+def _spenders_json(figures: MonthFigures) -> dict[str, Any]:
+    spenders = figures.spenders
+    if spenders is None:
+        return {"source": figures.source}
+    return {
+        "source": figures.source,
+        "by_api_key": [
+            {
+                "id": k.id,
+                "name": k.name,
+                "cost": money(k.cost),
+                "deleted": k.deleted,
+                "budget": money(k.budget),
+                "projected_month_end_cost": money(k.projected_month_end_cost),
+            }
+            for k in spenders.by_api_key
+        ],
+        "by_actor": [
+            {
+                "type": a.type,
+                "id": a.id,
+                "name": a.name,
+                "email": a.email,
+                "cost": money(a.cost),
+                "deleted": a.deleted,
+            }
+            for a in spenders.by_actor
+        ],
+        "my_api_cost": money(spenders.my_api_cost),
+    }
 
 
 def status_document(
@@ -213,10 +251,20 @@ def month_phrase(figures: MonthFigures, tz: tzinfo) -> str:
 
 
 def console_lines(report: ConsoleReport, now: datetime, tz: tzinfo) -> list[str]:
-    """The Console figures as lines of text, shared by `status` and the tray menu."""
+    """The Console figures as lines of text, as `status` prints them: the month by model and workspace,
+    by API key and person (top five and the others), the user's own spend, and the figures' source."""
+    from tray_app.core.spend_lines import own_spend_lines, source_line, spender_lines
+
     figures = report.figures
     if figures is None:
         return []
+    source = source_line(report)
+    lines = [*month_lines(figures, tz), *spender_lines(figures), *own_spend_lines(figures)]
+    return lines if source is None else [*lines, source]
+
+
+def month_lines(figures: MonthFigures, tz: tzinfo) -> list[str]:
+    """The month's total, then its models and workspaces indented below it (shared with the tray menu)."""
     lines = [month_phrase(figures, tz)]
     for model in figures.by_model:
         lines.append(f"    {model.model}: {format_money(float(model.cost), figures.currency)}")
@@ -226,9 +274,6 @@ def console_lines(report: ConsoleReport, now: datetime, tz: tzinfo) -> list[str]
             spent += f" of {format_money(float(workspace.budget), figures.currency)}"
         label = workspace.name if workspace.id is None else f"Workspace {workspace.name}"
         lines.append(f"    {label}: {spent}")
-    if figures.my_claude_code_cost is not None:
-        mine = format_money(float(figures.my_claude_code_cost), figures.currency)
-        lines.append(f"Your Claude Code usage: {mine} ({figures.my_email})")
     return lines
 
 
