@@ -30,6 +30,7 @@ from tray_app.details.model import DetailsContent, details_content
 from tray_app.details.single import DetailsInstance
 from tray_app.details.theme import PALETTES, choose_theme
 
+from .. import spenders_data as spenders
 from ..conftest import CliEnv
 
 NOW = datetime(2026, 8, 4, 14, 6, tzinfo=UTC)
@@ -103,6 +104,26 @@ def test_the_words_of_the_window() -> None:
         "Top models: claude-opus $900.00, claude-sonnet $500.50, claude-haiku $3.10",
         "Top workspaces: Default Workspace $404.60",
     ]
+
+
+def test_the_console_card_names_the_top_keys_and_people_and_my_api_spend() -> None:
+    shown = details_content(Reports(None, spenders.console()), spenders.NOW, UTC, THRESHOLDS)
+    assert shown.console_lines[-4:] == (
+        "Top API keys: prod-backend $812.40, claude-code-team $312.40 of $500.00 (62 %),"
+        " research-notebooks $150.00, old-ci (deleted) $90.00, staging $60.00, others (3) $50.98",
+        "Top people: ci-runner $700.00, Raj Patel $400.00, prod-backend $200.00,"
+        " Mia Chen (deleted) $100.00, okta:sam $50.00, others (2) $25.78",
+        "Your Claude Code usage: $28.40",
+        "Your API spend: $12.34",
+    )
+    # From the cost report, the card is what it always was: nobody is named.
+    plain = details_content(
+        Reports(None, spenders.console(spenders.COST_REPORT_FIGURES)), spenders.NOW, UTC, THRESHOLDS
+    )
+    assert plain.console_lines[-2:] == (
+        "Top workspaces: Production $1,000.00, Default workspace $475.78",
+        "Your Claude Code usage: $28.40",
+    )
 
 
 def test_the_bars_take_the_icon_s_colours() -> None:

@@ -23,6 +23,7 @@ from tray_app.core.report import (
     status_line,
 )
 from tray_app.core.reports import Reports
+from tray_app.core.spend_lines import key_rows, person_rows
 from tray_app.core.view import level_for
 from tray_app.core.viewmodel import Level
 
@@ -124,6 +125,12 @@ def _console(report: ConsoleReport, now: datetime, tz: tzinfo) -> tuple[str, tup
         lines.append(
             "Top workspaces: " + ", ".join(f"{w.name} {format_money(float(w.cost), money)}" for w in spaces)
         )
+    for label, spent in (("Top API keys", key_rows(figures)), ("Top people", person_rows(figures))):
+        if spent:  # the top five and the others: who spent is known from the Analytics API only
+            lines.append(f"{label}: " + ", ".join(f"{row.name} {row.amount}" for row in spent))
     if figures.my_claude_code_cost is not None:
         lines.append(f"Your Claude Code usage: {format_money(float(figures.my_claude_code_cost), money)}")
+    my_api = None if figures.spenders is None else figures.spenders.my_api_cost
+    if my_api is not None:
+        lines.append(f"Your API spend: {format_money(my_api, money)}")
     return heading, tuple(lines)
