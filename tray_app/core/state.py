@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -45,6 +46,14 @@ class CachedWorkspaces:
     """The organization's workspaces and when they were listed (None: unknown, so list again)."""
 
     workspaces: tuple[Workspace, ...]
+    fetched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CachedApiKeys:
+    """The organization's API keys, {id: (name, status)}, archived ones included, and when listed."""
+
+    keys: Mapping[str, tuple[str, str]]
     fetched_at: datetime | None
 
 

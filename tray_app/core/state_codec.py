@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from tray_app.core.codec import rules_state_from_dict, rules_state_to_dict
 from tray_app.core.errors import ShapeError
-from tray_app.core.state import CachedOrganization, CachedWorkspaces, ClaudeVersion, Refusal, WebLast
+from tray_app.core.state import (
+    CachedApiKeys,
+    CachedOrganization,
+    CachedWorkspaces,
+    ClaudeVersion,
+    Refusal,
+    WebLast,
+)
 from tray_app.core.timeparse import from_epoch, to_epoch
 
 if TYPE_CHECKING:
@@ -141,6 +148,22 @@ def decode_workspaces(text: str) -> CachedWorkspaces | None:
     except (KeyError, TypeError):
         return None
     return CachedWorkspaces(workspaces, _fetched_at(data))
+
+
+def encode_api_keys(cached: CachedApiKeys) -> str:
+    items = [[key_id, name, status] for key_id, (name, status) in sorted(cached.keys.items())]
+    return json.dumps({"items": items, "fetched_at": _stamp(cached.fetched_at)})
+
+
+def decode_api_keys(text: str) -> CachedApiKeys | None:
+    data = _object(text)
+    if data is None:
+        return None
+    try:
+        keys = {str(key_id): (str(name), str(status)) for key_id, name, status in data["items"]}
+    except (KeyError, TypeError, ValueError):
+        return None
+    return CachedApiKeys(keys, _fetched_at(data))
 
 
 def encode_claude_version(cached: ClaudeVersion) -> str:

@@ -15,7 +15,14 @@ from tray_app.core import state_codec as codec
 from tray_app.core.errors import ShapeError
 from tray_app.core.grants import decode_reset_grants, encode_reset_grants
 from tray_app.core.models import Backoff, ResetGrants
-from tray_app.core.state import CachedOrganization, CachedWorkspaces, ClaudeVersion, Refusal, WebLast
+from tray_app.core.state import (
+    CachedApiKeys,
+    CachedOrganization,
+    CachedWorkspaces,
+    ClaudeVersion,
+    Refusal,
+    WebLast,
+)
 from tray_app.store.database import Database
 
 if TYPE_CHECKING:
@@ -37,6 +44,7 @@ _WEB_LAST = "web.last"
 _CONSOLE_ORGANIZATION = "console.organization"
 _CONSOLE_WORKSPACES = "console.workspaces"
 _CONSOLE_CLAUDE_CODE_AT = "console.claude_code_fetched_at"
+_CONSOLE_API_KEYS = "console.api_keys"
 
 
 class BackoffScope(StrEnum):
@@ -55,6 +63,8 @@ class RefusalSource(Enum):
     CODE_TOKEN = ("code.refused_token", False)
     WEB_SESSION = ("web.refused_session", False)
     CONSOLE_KEY = ("console.refused_key", True)
+    # The Analytics API refused the admin key (400/403/404): the cost report stands in for a day.
+    CONSOLE_ANALYTICS = ("console.analytics_refused", True)
 
 
 class _Values:
@@ -204,6 +214,12 @@ class ConsoleCache(_Values):
 
     def set_workspaces(self, cached: CachedWorkspaces, now: datetime) -> None:
         self._set(_CONSOLE_WORKSPACES, codec.encode_workspaces(cached), now)
+
+    def api_keys(self) -> CachedApiKeys | None:
+        return self._get(_CONSOLE_API_KEYS, codec.decode_api_keys)
+
+    def set_api_keys(self, cached: CachedApiKeys, now: datetime) -> None:
+        self._set(_CONSOLE_API_KEYS, codec.encode_api_keys(cached), now)
 
     def claude_code_fetched_at(self) -> datetime | None:
         return self._get(_CONSOLE_CLAUDE_CODE_AT, codec.decode_epoch)
