@@ -382,6 +382,20 @@ def test_console_only_when_claude_code_is_not_logged_in(cli: CliEnv, tmp_path: P
     assert ADMIN not in doctor and ADMIN not in result.stdout
 
 
+def test_doctor_says_where_console_spend_comes_from_and_when_it_falls_back(
+    cli: CliEnv, server: DemoServer
+) -> None:
+    doctor = cli.run("doctor", ANTHROPIC_ADMIN_API_KEY=ADMIN).stdout
+    assert "Spend from:    the Analytics API (beta)" in doctor
+    # A refusal seen by one process (`status`) is remembered in the database for the next (`doctor`).
+    server.analytics.refusal = "forbidden"
+    assert cli.run("status", ANTHROPIC_ADMIN_API_KEY=ADMIN).code == 0
+    doctor = cli.run("doctor", ANTHROPIC_ADMIN_API_KEY=ADMIN).stdout
+    line = next(line for line in doctor.splitlines() if line.startswith("Spend from:"))
+    assert "the cost report: the Analytics API refused this key (HTTP 403, permission_error)" in line
+    assert "asked again after" in line and ADMIN not in doctor
+
+
 def test_a_key_that_is_not_an_admin_key_is_refused(cli: CliEnv) -> None:
     result = cli.run("status", ANTHROPIC_ADMIN_API_KEY="sk-ant-api03-regular-key-not-admin")
     assert result.code == 2

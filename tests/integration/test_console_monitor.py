@@ -120,7 +120,7 @@ def test_my_claude_code_cost_is_mine_only(setup: Setup) -> None:
     assert figures.my_claude_code_cost == expected / 100 and expected > 0
 
 
-def test_a_second_refresh_costs_a_handful_of_requests(setup: Setup) -> None:
+def test_after_the_first_refresh_each_costs_at_most_three_requests(setup: Setup) -> None:
     setup.monitor.refresh()
     first = setup.api.requests_made
     assert first >= 26  # the month's Claude Code report is one request per day the first time
@@ -129,12 +129,23 @@ def test_a_second_refresh_costs_a_handful_of_requests(setup: Setup) -> None:
     assert setup.api.requests_made - first <= 3
     cost_calls = setup.server.requests(COST_REPORT_PATH)
     assert parse_qs(cost_calls[-1].query)["starting_at"] == ["2026-11-25T00:00:00Z"]  # only unsettled days
-    # Next day, still few: yesterday and today, and the hourly reports once.
-    before = setup.api.requests_made
-    setup.clock.advance(timedelta(days=1))
-    setup.monitor.refresh()
-    assert setup.api.requests_made - before <= 8
-    assert len(setup.server.requests(WORKSPACES_PATH)) == 2  # hourly, not every refresh
+    # A long gap, then two hours of refreshes two minutes apart across midnight: the hourly parts come
+    # due together and the new day begins, yet no refresh costs more than three requests, and each
+    # hourly part is still asked about every hour.
+    setup.clock.advance(timedelta(hours=9, minutes=8))  # 23:40
+    workspaces_before = len(setup.server.requests(WORKSPACES_PATH))
+    most = 0
+    for _ in range(60):
+        before = setup.api.requests_made
+        setup.monitor.refresh()
+        most = max(most, setup.api.requests_made - before)
+        setup.clock.advance(timedelta(minutes=2))
+    assert most <= 3
+    assert len(setup.server.requests(WORKSPACES_PATH)) - workspaces_before >= 2
+    claude_code_days = {
+        parse_qs(r.query)["starting_at"][0] for r in setup.server.requests(CLAUDE_CODE_REPORT_PATH)
+    }
+    assert "2026-11-27" in claude_code_days  # the new day's Claude Code report
 
 
 def test_past_days_come_from_the_database(setup: Setup) -> None:

@@ -112,6 +112,8 @@ def _console(app: App) -> list[str]:
         lines.append(f"  warning: {key.warning}")
     email = app.console.my_email if app.console is not None else None
     lines.append(f"Your email:    {email or 'unknown (set console.user_email for your Claude Code cost)'}")
+    if app.console is not None:
+        lines.append(f"Spend from:    {app.console.source_state()}")
     modes = ["Code"] if app.monitor is not None else []
     lines.append("Mode:          " + " + ".join([*modes, "Console"]))
     return lines

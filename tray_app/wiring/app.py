@@ -24,6 +24,7 @@ from tray_app.poller import PollTiming, Sources, UsageSource
 from tray_app.sources.admin_key import AdminKey, find_admin_key
 from tray_app.sources.claude_web import ClaudeWebClient
 from tray_app.sources.code_api import DEFAULT_CLAUDE_VERSION, CodeApi, TokenEndpoint, detect_claude_version
+from tray_app.sources.console_analytics import AnalyticsApi
 from tray_app.sources.console_api import ConsoleApi
 from tray_app.sources.credentials import ClaudeCredentialStore
 from tray_app.sources.http import HttpClient
@@ -189,12 +190,15 @@ def _console_monitor(
     settings: Settings, store: Store, http: HttpClient, admin_key: AdminKey, clock: Clock
 ) -> ConsoleMonitor:
     console_api = ConsoleApi(http, settings.api_base, admin_key.value, __version__)
+    analytics = AnalyticsApi(http, settings.api_base, admin_key.value, __version__)
 
     def code_email() -> str | None:
         known = store.account()
         return None if known is None else known[1].email
 
-    return ConsoleMonitor(store, console_api, settings.console, code_email, clock=clock.now)
+    return ConsoleMonitor(
+        store, console_api, settings.console, code_email, clock=clock.now, analytics=analytics
+    )
 
 
 def _web_monitor(
