@@ -20,6 +20,7 @@ from tray_app.core.models import Status
 from tray_app.demo import COST_REPORT_PATH, DemoServer
 from tray_app.demo.analytics import ANALYTICS_COST_PATH, ANALYTICS_REFUSALS
 from tray_app.demo.analytics_data import AnalyticsRecord, analytics_records
+from tray_app.demo.common import DemoResponse, envelope
 from tray_app.monitors.console import ConsoleMonitor
 from tray_app.sources.console_analytics import API_KEYS_PATH, AnalyticsApi
 from tray_app.sources.console_api import ConsoleApi
@@ -250,3 +251,39 @@ def test_a_difference_between_the_sources_is_logged_with_both_figures(
     assert f"the Analytics API says ${tampered / 100:,.2f} ({tampered.normalize():f} cents)" in told[0]
     assert f"the cost report ${expected / 100:,.2f} ({expected.normalize():f} cents)" in told[0]
     assert len(rig.server.requests(COST_REPORT_PATH)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "words"),
+    [
+        (envelope(500, "api_error", "Internal server error"), Status.ERROR, "HTTP 500"),
+        (DemoResponse(200, b'{"data": [,'), Status.ERROR, "malformed JSON"),
+        (
+            DemoResponse(403, b"<html>Just a moment...</html>", (("content-type", "text/html"),)),
+            Status.ERROR,
+            "403",
+        ),
+        (
+            envelope(401, "authentication_error", "invalid x-api-key"),
+            Status.LOGIN_NEEDED,
+            "refused (HTTP 401)",
+        ),
+        (
+            envelope(429, "rate_limit_error", "Rate limited.", headers=(("retry-after", "300"),)),
+            Status.RATE_LIMITED,
+            "next try at",
+        ),
+    ],
+    ids=["500", "malformed JSON", "403 HTML page", "401", "429"],
+)
+def test_other_analytics_failures_are_failures_not_a_fallback(
+    rig: Rig, answer: DemoResponse, status: Status, words: str
+) -> None:
+    good = rig.figures()
+    rig.clock.advance(timedelta(minutes=2))
+    rig.server.queue(ANALYTICS_COST_PATH, answer)
+    report = rig.monitor.refresh()
+    assert report.status is status and report.message is not None and words in report.message, report.message
+    assert report.figures is not None and report.figures.mtd_cost == good.mtd_cost  # the last good ones
+    assert report.figures.source == SOURCE_ANALYTICS and report.source_note is None
+    assert "Analytics API (beta)" in rig.monitor.source_state()  # nothing remembered as a refusal

@@ -6,6 +6,10 @@ fault through the real polling thread's tick, and must then: keep running, show 
 message naming the problem, back off exactly when the server asked for it (shared through the database,
 with nothing sent inside the pause), keep showing the last good figures, and leave nothing wrong in the
 database. A table of every outcome is printed at the end.
+
+Console mode meets its faults on the legacy cost report: the demo server refuses it the Analytics API (the
+fallback path, remembered from the first poll on). The Analytics API's own faults are in
+test_console_sources.py.
 """
 
 from __future__ import annotations
@@ -166,6 +170,8 @@ class Rig:
         else:
             self.server, self.clock = shared
             self.clock.set(now)
+        if source == CONSOLE:
+            self.server.analytics.refusal = "forbidden"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.toml").write_text(settings_file(source, inputs))
         self.db_path = folder / "usage_history.db"
