@@ -219,6 +219,17 @@ def test_the_demo_shows_both_modes(app: App) -> None:
     labels = menu_labels(entries)
     assert "jane@example.com · Max 5x" in labels and "Console · Demo Org" in labels
     assert any(x.startswith("Your Claude Code usage: $") for x in labels), labels
+    # Issue 17: who spent, from the demo's Analytics API, in the Console submenu, by key name.
+    by_key = next(i for i, e in enumerate(entries) if e.label == "By API key")
+    keys = []
+    for entry in entries[by_key + 1 :]:
+        if entry.depth <= entries[by_key].depth:
+            break
+        keys.append(menu_labels([entry]))
+    keys_shown = [label for found in keys for label in found]
+    assert entries[by_key].depth >= 1 and 2 <= len(keys_shown) <= 6, keys_shown
+    assert any(x.startswith("prod-backend  $") for x in keys_shown), keys_shown
+    assert "By person" in labels and any(x.startswith("Your API spend: $") for x in labels), labels
     click_menu_item(app.desktop, item, "Quit")
     assert app.processes.wait(proc, timeout=15) == 0, app.processes.output(proc)
 
