@@ -304,8 +304,8 @@ def test_totals_by_actor_model_and_workspace() -> None:
     assert by_actor["Alice"][0] == Decimal("1500.375")
     assert by_actor["Alice"][1] == Actor(USER, "user_01A", "Alice", "a@x.io")
     assert by_actor["Bob (deleted)"][0] == Decimal("300.0005")
-    assert by_actor["svac_01S"][0] == Decimal("200")
-    assert by_actor["ci"][0] == Decimal("42.42")  # an API key acting alone, named from the key list
+    assert by_actor["service account svac_01S"][0] == Decimal("200")  # no name but its id
+    assert by_actor["ci (API key)"][0] == Decimal("42.42")  # an API key acting alone, named from the key list
     assert by_actor[NO_ACTOR] == (Decimal("0.001"), None)
     assert {t.name: t.cost for t in breakdown.by_model} == {
         "claude-sonnet-5": Decimal("1500.2505"),

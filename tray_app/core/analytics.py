@@ -285,9 +285,12 @@ def _key_label(key_id: str, keys: Mapping[str, tuple[str, str]] | None) -> str:
 
 
 def _actor_label(actor: Actor, keys: Mapping[str, tuple[str, str]] | None) -> str:
-    # An API key acting on its own is named like the key, from the key list.
+    # An API key acting on its own is named like the key, from the key list, and says it is a key (the
+    # list is of people and what acts for them); a service account has only its id to show.
     if actor.type == API_KEY and actor.name is None and not actor.deleted:
-        return _key_label(actor.id, keys)
+        return f"{_key_label(actor.id, keys)} (API key)"
+    if actor.type == SERVICE_ACCOUNT and actor.name is None:
+        return f"service account {actor.display_name}"
     return actor.display_name
 
 
