@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tray_app.config import ENV_API_BASE, ENV_CLAUDE_CONFIG_DIR, ENV_TOKEN_URL, ENV_WEB_BASE
 from tray_app.demo import PROFILE_PATH, TOKEN_PATH, USAGE_PATH, WEB_ORGANIZATIONS_PATH, DemoServer
+from tray_app.demo.grants import GRANTS_QUERY, queue_key
 from tray_app.paths import ENV_HOME
 from tray_app.sources.admin_key import ENV_ADMIN_KEY
 
@@ -37,6 +38,8 @@ session_key = "{DemoServer.DEMO_SESSION_KEY}"
 # Each API by how its paths on the demo server begin.
 APIS: dict[str, str] = {
     "Code usage (/api/oauth/usage)": USAGE_PATH,
+    # The hourly free-resets check asks the same path with a query of its own (tray_app.demo.grants).
+    "Code free resets (usage?cedar_ember=1)": USAGE_PATH + GRANTS_QUERY,
     "Code profile (/api/oauth/profile)": PROFILE_PATH,
     "OAuth token refresh": TOKEN_PATH,
     "Admin API (/v1/organizations/...)": "/v1/organizations",
@@ -44,8 +47,19 @@ APIS: dict[str, str] = {
 }
 
 
-def per_api(paths: Sequence[str]) -> dict[str, int]:
-    return {api: sum(1 for path in paths if path.startswith(prefix)) for api, prefix in APIS.items()}
+def request_name(path: str, query: str) -> str:
+    """What per_api counts a request by: its path, with the free-resets query when it has it."""
+    return queue_key(path, query)
+
+
+def per_api(names: Sequence[str]) -> dict[str, int]:
+    """Requests (named by request_name) per API, each counted once, under the longest prefix it has."""
+    counts = dict.fromkeys(APIS, 0)
+    for name in names:
+        found = [(len(prefix), api) for api, prefix in APIS.items() if name.startswith(prefix)]
+        if found:
+            counts[max(found)[1]] += 1
+    return counts
 
 
 def machine_line() -> str:

@@ -49,7 +49,7 @@ from pathlib import Path
 from threading import Event
 from typing import Any, TypeVar
 
-from benchmarks.harness import APIS, account_env, machine_line, per_api, write_account
+from benchmarks.harness import APIS, account_env, machine_line, per_api, request_name, write_account
 from tests.fakes import FakeClock
 from tray_app.alerts import AlertCenter, NotificationSwitch
 from tray_app.core.console import ConsoleReport
@@ -63,8 +63,9 @@ from tray_app.core.viewmodel import ViewModel
 from tray_app.core.web_report import WebReport
 from tray_app.demo import USAGE_PATH, DemoServer, rising_usage_body
 from tray_app.environment import Environment
+from tray_app.monitors.console import ConsoleMonitor
 from tray_app.monitors.feed import ClaudeCodeFeed
-from tray_app.poller import ConsoleSource, Poller, PollTiming, Sources, UsageSource, WebSource
+from tray_app.poller import Poller, PollTiming, Sources, UsageSource, WebSource
 from tray_app.store import Store
 from tray_app.store.readings import Recorded, record_fed
 from tray_app.ui.icon import ICON_SIZE_DEFAULT, IconRenderer
@@ -118,11 +119,16 @@ class MeteredCode:
 
 
 class MeteredConsole:
-    def __init__(self, monitor: ConsoleSource, meter: CpuMeter) -> None:
+    def __init__(self, monitor: ConsoleMonitor, meter: CpuMeter) -> None:
         self._monitor, self._meter = monitor, meter
+        self.per_refresh: list[int] = []  # HTTP requests each refresh made
 
     def refresh(self) -> ConsoleReport:
-        return self._meter.timed("Console refresh", self._monitor.refresh)
+        before = self._monitor.requests_made
+        try:
+            return self._meter.timed("Console refresh", self._monitor.refresh)
+        finally:
+            self.per_refresh.append(self._monitor.requests_made - before)
 
     def stored_report(self) -> ConsoleReport:
         return self._monitor.stored_report()
@@ -243,6 +249,7 @@ class Simulation:
     database: Path
     shown: Shown
     feed: CountedFeed | None
+    console: MeteredConsole
 
 
 def seed_day(store: Store, start: float) -> None:
@@ -269,9 +276,9 @@ def build(
         alerts = AlertCenter(app.store, app.settings.notifications, switch, clock.now, clock.local_tz)
         wired = sources_of(app)
         assert wired.code is not None and wired.console is not None and wired.web is not None
-        sources = Sources(
-            MeteredCode(wired.code, meter), MeteredConsole(wired.console, meter), MeteredWeb(wired.web, meter)
-        )
+        assert isinstance(wired.console, ConsoleMonitor)
+        console = MeteredConsole(wired.console, meter)
+        sources = Sources(MeteredCode(wired.code, meter), console, MeteredWeb(wired.web, meter))
         renderer = IconRenderer(ICON_SIZE_DEFAULT)
         shown = Shown()
 
@@ -294,7 +301,7 @@ def build(
             clock=clock,
             feed=feed,
         )
-        yield Simulation(clock, server, poller, meter, app.settings.paths.database, shown, feed)
+        yield Simulation(clock, server, poller, meter, app.settings.paths.database, shown, feed, console)
 
 
 def run_until(sim: Simulation, end: float, profiler: cProfile.Profile | None = None) -> int:
@@ -346,7 +353,7 @@ def run_fed_until(sim: Simulation, end: float, session: ClaudeCodeSession) -> tu
 
 
 def count(sim: Simulation, since: float, until: float) -> dict[str, int]:
-    return per_api([r.path for r in sim.server.requests() if since <= r.at < until])
+    return per_api([request_name(r.path, r.query) for r in sim.server.requests() if since <= r.at < until])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -377,6 +384,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             kind = "active" if hour < ACTIVE_HOURS else "idle"
             hours.append((f"hour {hour + 1} ({kind})", count(sim, begin, clock.wall()), ticks))
         day = count(sim, START.timestamp(), clock.wall())
+        per_refresh = sim.console.per_refresh
     simulated = time.perf_counter() - started
     fed_meter = CpuMeter(phase="active, fed")
     fed_hours, session = simulate_fed(fed_meter)
@@ -386,6 +394,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Code session in {time.perf_counter() - started - simulated:.1f} s, from {START:%Y-%m-%d %H:%M} UTC"
     )
     _requests_table(hours, day)
+    later = per_refresh[1:]
+    print(
+        f"  Admin API requests per Console refresh: the month's first {per_refresh[0]}; after it at most "
+        f"{max(later)}, {sum(later) / len(later):.2f} on average over {len(later)} refreshes "
+        "(target: at most 3)"
+    )
     _fed_table(fed_hours, hours, session)
     _cpu_table(meter, {"active": ACTIVE_HOURS, "idle": args.idle_hours})
     _cpu_table(fed_meter, {"active, fed": ACTIVE_HOURS, "idle, fed": FED_IDLE_HOURS})

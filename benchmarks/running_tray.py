@@ -41,6 +41,7 @@ from benchmarks.harness import (
     account_env,
     machine_line,
     per_api,
+    request_name,
     sample,
     warm_display,
     with_bytecode,
@@ -178,7 +179,7 @@ def accelerated(desktop: Desktop, processes: ChildProcesses, scratch: Path, poll
             readings = _read_along(processes, proc, server, polls)
         finally:
             processes.stop_all()
-        paths = [r.path for r in server.requests()]
+        paths = [request_name(r.path, r.query) for r in server.requests()]
     (start_count, start_reading), (end_count, end_reading) = readings[0], readings[-1]
     cpu = end_reading.cpu - start_reading.cpu
     main_cpu = end_reading.main_cpu - start_reading.main_cpu
