@@ -365,6 +365,14 @@ def test_both_modes_in_status(cli: CliEnv) -> None:
         "my_claude_code_cost",
     }
     assert console["my_email"] == "jane@example.com"  # from the Claude Code account
+    # Issue 17: who spent, from the Analytics API, every key and actor, each list the month's total.
+    assert console["source"] == "analytics" and console["source_note"] is None
+    keys = {key["name"]: key for key in console["by_api_key"]}
+    assert keys["prod-backend"]["id"] == "apikey_01DemoProdBackend6Lm2" and keys["prod-backend"]["cost"] > 0
+    for spenders in (console["by_api_key"], console["by_actor"]):
+        assert abs(sum(s["cost"] for s in spenders) - console["mtd_cost"]) < 0.01 * len(spenders)
+    jane = next(a for a in console["by_actor"] if a["email"] == "jane@example.com")
+    assert jane["type"] == "user" and console["my_api_cost"] == jane["cost"]
     text = cli.run("status", ANTHROPIC_ADMIN_API_KEY=ADMIN).stdout
     assert "5-hour" in text and "Console · Demo Org" in text and "This month: $" in text
 

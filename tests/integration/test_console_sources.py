@@ -156,7 +156,10 @@ def test_each_refusal_falls_back_to_the_cost_report_for_a_day_in_every_process(
     status, error_type, message = ANALYTICS_REFUSALS[refusal]
     assert report.source_note is not None
     assert f"HTTP {status}" in report.source_note and error_type in report.source_note
-    assert message in report.source_note and KEY not in report.source_note
+    assert message.rstrip(".") + ";" in report.source_note and KEY not in report.source_note
+    assert report.source_note.endswith(
+        f"the cost report is used until {NOW + timedelta(days=1):%a %H:%M} UTC"
+    )
     assert "cost report" in rig.monitor.source_state()
     asked = len(rig.server.requests(ANALYTICS_COST_PATH))
     # Remembered: neither this monitor nor another process on the same database asks again today.

@@ -181,7 +181,8 @@ class ConsoleMonitor:
                 self._refresh_analytics(self._analytics, now)
                 return SOURCE_ANALYTICS
             except AnalyticsRefused as exc:
-                reason = f"the Analytics API refused this key (HTTP {exc.status}, {exc.error_type}): {exc}"
+                said = str(exc).rstrip(". ")
+                reason = f"the Analytics API refused this key (HTTP {exc.status}, {exc.error_type}): {said}"
                 refusal = Refusal(self._analytics.key_fingerprint, reason, now)
                 self._store.refusals.set(RefusalSource.CONSOLE_ANALYTICS, refusal, now)
                 logger.warning("%s; the cost report stands in for a day", reason)
@@ -403,7 +404,7 @@ class ConsoleMonitor:
         note = None
         if refused is not None:
             until, reason = refused
-            note = f"{reason[:1].upper()}{reason[1:]}; the cost report is used until {until:%H:%M} UTC"
+            note = f"{reason[:1].upper()}{reason[1:]}; the cost report is used until {until:%a %H:%M} UTC"
         analytics_rows, analytics_fetch = ([], None) if refused else self._cached(ANALYTICS, first)
         report_costs, report_fetch = self._cached("cost", first)
         # The Analytics API's days, unless the cost report holds newer figures (asked while it refused).
