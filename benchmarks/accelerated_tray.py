@@ -40,6 +40,8 @@ _SPANS = (
     (tray_app.monitors.code, "HISTORY_SPAN"),
     (tray_app.monitors.code, "PROFILE_MAX_AGE"),
     (tray_app.monitors.console, "SLOW_REFRESH"),
+    (tray_app.monitors.console, "TOKENS_REFRESH"),
+    (tray_app.monitors.console, "CROSS_CHECK"),
 )
 
 
