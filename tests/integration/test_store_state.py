@@ -13,7 +13,14 @@ import pytest
 from tray_app.core.console import Organization, Workspace
 from tray_app.core.models import Backoff
 from tray_app.core.rules import RulesState
-from tray_app.core.state import CachedOrganization, CachedWorkspaces, ClaudeVersion, Refusal, WebLast
+from tray_app.core.state import (
+    CachedApiKeys,
+    CachedOrganization,
+    CachedWorkspaces,
+    ClaudeVersion,
+    Refusal,
+    WebLast,
+)
 from tray_app.core.web import Overage, Prepaid
 from tray_app.store import BackoffScope, RefusalSource, Store
 
@@ -31,6 +38,9 @@ WEB_LAST = WebLast("Acme", "Firefox", Overage(True, 5.5, 20.0, "USD"), Prepaid(1
 ORGANIZATION = CachedOrganization(Organization("org-1", "Acme"), NOW)
 WORKSPACES = CachedWorkspaces(
     (Workspace("wrkspc_1", "Research", False), Workspace("wrkspc_2", "Ops", False)), NOW
+)
+API_KEYS = CachedApiKeys(
+    {"apikey_01": ("prod-backend", "active"), "apikey_02": ("old-ingest", "archived")}, NOW
 )
 
 
@@ -160,11 +170,12 @@ FORMATS = [
         lambda s: s.console_cache.set_workspaces(WORKSPACES, NOW),
     ),
     Format(
-        "console.claude_code_fetched_at",
-        "1785844800",
-        lambda s: s.console_cache.claude_code_fetched_at(),
-        NOW,
-        lambda s: s.console_cache.set_claude_code_fetched_at(NOW),
+        "console.api_keys",
+        '{"items": [["apikey_01", "prod-backend", "active"], ["apikey_02", "old-ingest", "archived"]],'
+        ' "fetched_at": 1785844800}',
+        lambda s: s.console_cache.api_keys(),
+        API_KEYS,
+        lambda s: s.console_cache.set_api_keys(API_KEYS, NOW),
     ),
 ]
 FORMAT_IDS = [f"{f.key}={f.text[:12]}" for f in FORMATS]
@@ -219,7 +230,7 @@ def test_a_fresh_database_has_the_defaults(store: Store) -> None:
     assert store.web_cache.last() is None
     assert store.console_cache.organization() is None
     assert store.console_cache.workspaces() is None
-    assert store.console_cache.claude_code_fetched_at() is None
+    assert store.console_cache.api_keys() is None
     assert all(store.refusals.get(source) is None for source in RefusalSource)
     assert all(store.backoffs.get(scope) is None for scope in BackoffScope)
 

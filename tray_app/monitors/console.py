@@ -272,7 +272,6 @@ class ConsoleMonitor:
         elif part.name.startswith("claude_code:"):
             day = date.fromisoformat(part.name.partition(":")[2])
             self._store.save_console_days("claude_code", _by_day(self._api.claude_code_day(day), [day]), now)
-            cache.set_claude_code_fetched_at(now)
 
     def _tell_differences(self, now: datetime) -> None:
         """Log each settled day on which the Analytics API and the cost report disagree, with both sums."""

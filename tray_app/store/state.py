@@ -43,7 +43,6 @@ _CODE_GRANTS_ASKED = "code.reset_grants_asked"
 _WEB_LAST = "web.last"
 _CONSOLE_ORGANIZATION = "console.organization"
 _CONSOLE_WORKSPACES = "console.workspaces"
-_CONSOLE_CLAUDE_CODE_AT = "console.claude_code_fetched_at"
 _CONSOLE_API_KEYS = "console.api_keys"
 
 
@@ -220,9 +219,3 @@ class ConsoleCache(_Values):
 
     def set_api_keys(self, cached: CachedApiKeys, now: datetime) -> None:
         self._set(_CONSOLE_API_KEYS, codec.encode_api_keys(cached), now)
-
-    def claude_code_fetched_at(self) -> datetime | None:
-        return self._get(_CONSOLE_CLAUDE_CODE_AT, codec.decode_epoch)
-
-    def set_claude_code_fetched_at(self, now: datetime) -> None:
-        self._set(_CONSOLE_CLAUDE_CODE_AT, codec.encode_epoch(now), now)
