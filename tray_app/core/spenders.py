@@ -59,14 +59,13 @@ def _key_gone(key_id: str, keys: KeyNames) -> bool:
 def _key_spend(
     total: GroupTotal,
     keys: KeyNames,
-    budget_of: BudgetOf,
+    budget: Decimal | None,
     daily: Mapping[str | None, dict[date, Decimal]],
     now: datetime,
 ) -> KeySpend:
     cost = cents_to_dollars(total.cost)
     if total.id is None:
         return KeySpend(None, total.name, cost)
-    budget = budget_of(total.id, total.name)
     projected = project_month_end(daily.get(total.id, {}), cost, now, ()) if budget is not None else None
     return KeySpend(total.id, total.name, cost, _key_gone(total.id, keys), budget, projected)
 
@@ -106,8 +105,14 @@ def spenders(
     A key with a budget carries its month-end projection from its own recent days.
     """
     breakdown = summarise(rows, keys, currency=currency)
-    daily = _daily_by_key([row for row in rows if row.currency == currency], now)
-    by_key = tuple(_key_spend(total, keys, budget_of, daily, now) for total in breakdown.by_api_key)
+    budgets = {t.id: budget_of(t.id, t.name) for t in breakdown.by_api_key if t.id is not None}
+    # Each key's days are summed only when a key has a budget to project against (most months none).
+    budgeted = any(budget is not None for budget in budgets.values())
+    daily = _daily_by_key([row for row in rows if row.currency == currency], now) if budgeted else {}
+    by_key = tuple(
+        _key_spend(total, keys, budgets.get(total.id) if total.id else None, daily, now)
+        for total in breakdown.by_api_key
+    )
     by_actor = tuple(_actor_spend(total, keys) for total in breakdown.by_actor)
     mine = None
     if my_email:
