@@ -276,19 +276,17 @@ class ConsoleMonitor:
     def _tell_differences(self, now: datetime) -> None:
         """Log each settled day on which the Analytics API and the cost report disagree, with both sums."""
         first = month_start(now).date()
-        settled = [
-            day
-            for day, (fetched, _) in self._store.console_days(ANALYTICS, first).items()
-            if _settled(day, fetched)
-        ]
-        settled_both = [
-            day
-            for day, (fetched, _) in self._store.console_days("cost", first).items()
-            if _settled(day, fetched)
-        ]
+        settled = {
+            kind: {
+                day
+                for day, (fetched, _) in self._store.console_days(kind, first).items()
+                if _settled(day, fetched)
+            }
+            for kind in (ANALYTICS, "cost")
+        }
         analytics = self._cached_rows(first)
         report = [line for line in self._cached("cost", first)[0] if isinstance(line, CostLine)]
-        days = set(settled) & set(settled_both)
+        days = settled[ANALYTICS] & settled["cost"]
         for day, from_analytics, from_report in differing_days(analytics, report, days):
             if (day, from_analytics, from_report) in self._told_differences:
                 continue
