@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import secrets
 import urllib.parse
@@ -22,8 +21,19 @@ from tray_app.demo.admin_data import (
     users,
     workspaces,
 )
+from tray_app.demo.admin_query import (
+    BadRequest,
+    Query,
+    admin_failure,
+    instant_param,
+    int_param,
+    invalid_admin_key,
+    page_token,
+    page_value,
+    param,
+)
 from tray_app.demo.analytics_data import api_keys
-from tray_app.demo.common import RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response
+from tray_app.demo.common import DemoResponse, envelope, json_response
 
 ADMIN_SCENARIOS: tuple[str, ...] = ("normal", "rate_limited", "unauthorized", "forbidden", "server_error")
 ORGANIZATION_PATH = "/v1/organizations/me"
@@ -54,59 +64,6 @@ _USAGE_GROUPS = frozenset(
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class _BadRequest(Exception):
-    """A query the real API refuses with 400 invalid_request_error; the message says which part."""
-
-
-_Query = dict[str, list[str]]
-
-
-def _one(query: _Query, name: str) -> str | None:
-    values = query.get(name)
-    return values[-1] if values else None
-
-
-def _int_param(query: _Query, name: str, default: int, maximum: int) -> int:
-    text = _one(query, name)
-    if text is None:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise _BadRequest(f"{name}: Input should be a valid integer") from None
-    if not 1 <= value <= maximum:
-        raise _BadRequest(f"{name}: Input should be between 1 and {maximum}")
-    return value
-
-
-def _instant_param(query: _Query, name: str) -> datetime | None:
-    text = _one(query, name)
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _BadRequest(f"{name}: Input should be a valid RFC 3339 datetime") from None
-    if moment.tzinfo is None:
-        raise _BadRequest(f"{name}: Input should have a timezone")
-    return moment.astimezone(UTC)
-
-
-def _page_token(value: str) -> str:
-    # Opaque to clients; the documented example is "page_" and a base64 timestamp.
-    return "page_" + base64.b64encode(value.encode("utf-8")).decode("ascii")
-
-
-def _page_value(query: _Query) -> str | None:
-    token = _one(query, "page")
-    if token is None:
-        return None
-    try:
-        return base64.b64decode(token.removeprefix("page_"), validate=True).decode("utf-8")
-    except ValueError:
-        raise _BadRequest("page: Invalid page token") from None
-
-
 def _cap(limit: int, page_cap: int | None) -> int:
     return limit if page_cap is None else max(1, min(limit, page_cap))
 
@@ -120,25 +77,25 @@ class _ReportRequest:
 
 
 def _report_request(
-    query: _Query, now: datetime, groups: frozenset[str], page_cap: int | None
+    query: Query, now: datetime, groups: frozenset[str], page_cap: int | None
 ) -> _ReportRequest:
-    start = _instant_param(query, "starting_at")
+    start = instant_param(query, "starting_at")
     if start is None:
-        raise _BadRequest("starting_at: Field required")
-    ending = _instant_param(query, "ending_at")
+        raise BadRequest("starting_at: Field required")
+    ending = instant_param(query, "ending_at")
     if ending is not None and ending <= start:
-        raise _BadRequest("ending_at: must be after starting_at")
-    if _one(query, "bucket_width") not in (None, "1d"):
-        raise _BadRequest("bucket_width: the demo server serves only 1d")
+        raise BadRequest("ending_at: must be after starting_at")
+    if param(query, "bucket_width") not in (None, "1d"):
+        raise BadRequest("bucket_width: the demo server serves only 1d")
     group_by = frozenset(query.get("group_by[]", ()))
     if group_by - groups:
-        raise _BadRequest(f"group_by[]: Input should be one of {', '.join(sorted(groups))}")
-    limit = _int_param(query, "limit", *_REPORT_LIMITS)
+        raise BadRequest(f"group_by[]: Input should be one of {', '.join(sorted(groups))}")
+    limit = int_param(query, "limit", *_REPORT_LIMITS)
     first_day = start.date()
-    page = _page_value(query)
+    page = page_value(query)
     if page is not None:
         if not _DATE_ONLY.match(page[:10]) or date.fromisoformat(page[:10]) < first_day:
-            raise _BadRequest("page: Invalid page token")
+            raise BadRequest("page: Invalid page token")
         first_day = date.fromisoformat(page[:10])
     end = now if ending is None else min(ending, now)
     return _ReportRequest(first_day, end, _cap(limit, page_cap), group_by)
@@ -164,17 +121,17 @@ def _report_page(
     return {
         "data": data,
         "has_more": more,
-        "next_page": _page_token(rfc3339(midnight(day))) if more else None,
+        "next_page": page_token(rfc3339(midnight(day))) if more else None,
     }
 
 
-def _id_page(items: list[dict[str, Any]], query: _Query, page_cap: int | None) -> dict[str, Any]:
-    limit = _cap(_int_param(query, "limit", 20, 1000), page_cap)
+def _id_page(items: list[dict[str, Any]], query: Query, page_cap: int | None) -> dict[str, Any]:
+    limit = _cap(int_param(query, "limit", 20, 1000), page_cap)
     ids = [item["id"] for item in items]
-    after, before = _one(query, "after_id"), _one(query, "before_id")
+    after, before = param(query, "after_id"), param(query, "before_id")
     cursor = after if after is not None else before
     if cursor is not None and cursor not in ids:
-        raise _BadRequest("after_id or before_id: no such object")
+        raise BadRequest("after_id or before_id: no such object")
     if after is not None:
         begin = ids.index(after) + 1
         chunk, more = items[begin : begin + limit], begin + limit < len(items)
@@ -191,8 +148,8 @@ def _id_page(items: list[dict[str, Any]], query: _Query, page_cap: int | None) -
     }
 
 
-def _users_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
-    email = _one(query, "email")
+def _users_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    email = param(query, "email")
     roles = query.get("roles[]")
     chosen = [
         u for u in users() if (email is None or u["email"] == email) and (not roles or u["role"] in roles)
@@ -200,17 +157,17 @@ def _users_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str,
     return _id_page(chosen, query, page_cap)
 
 
-def _workspaces_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
-    archived = (_one(query, "include_archived") or "false").lower()
+def _workspaces_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    archived = (param(query, "include_archived") or "false").lower()
     if archived not in ("true", "false"):
-        raise _BadRequest("include_archived: Input should be a valid boolean")
+        raise BadRequest("include_archived: Input should be a valid boolean")
     return _id_page(workspaces(archived == "true"), query, page_cap)
 
 
-def _api_keys_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
-    status, workspace = _one(query, "status"), _one(query, "workspace_id")
+def _api_keys_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    status, workspace = param(query, "status"), param(query, "workspace_id")
     if status not in (None, "active", "inactive", "archived"):
-        raise _BadRequest("status: Input should be 'active', 'inactive' or 'archived'")
+        raise BadRequest("status: Input should be 'active', 'inactive' or 'archived'")
     chosen = [
         key
         for key in api_keys(now)
@@ -220,44 +177,44 @@ def _api_keys_page(query: _Query, now: datetime, page_cap: int | None) -> dict[s
     return _id_page(chosen, query, page_cap)
 
 
-def _organization(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+def _organization(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
     return {"id": DEMO_ORGANIZATION_ID, "name": "Demo Org", "type": "organization"}
 
 
-def _cost_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+def _cost_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
     request = _report_request(query, now, _COST_GROUPS, page_cap)
     return _report_page(request, lambda day, group_by: cost_results(day, now, group_by))
 
 
-def _messages_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+def _messages_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
     request = _report_request(query, now, _USAGE_GROUPS, page_cap)
     return _report_page(request, lambda day, group_by: usage_results(day, now, group_by))
 
 
-def _claude_code_page(query: _Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
-    text = _one(query, "starting_at")
+def _claude_code_page(query: Query, now: datetime, page_cap: int | None) -> dict[str, Any]:
+    text = param(query, "starting_at")
     if text is None or not _DATE_ONLY.match(text):
-        raise _BadRequest("starting_at: Input should be a date in YYYY-MM-DD format")
+        raise BadRequest("starting_at: Input should be a date in YYYY-MM-DD format")
     day = date.fromisoformat(text)
-    limit = _cap(_int_param(query, "limit", 20, 1000), page_cap)
+    limit = _cap(int_param(query, "limit", 20, 1000), page_cap)
     # "Only data older than 1 hour is included."
     records = claude_code_records(day, now - timedelta(hours=1))
     offset = 0
-    page = _page_value(query)
+    page = page_value(query)
     if page is not None:
         page_day, _, number = page.partition("#")
         if page_day != text or not number.isdigit():
-            raise _BadRequest("page: Invalid page token")
+            raise BadRequest("page: Invalid page token")
         offset = int(number)
     more = offset + limit < len(records)
     return {
         "data": records[offset : offset + limit],
         "has_more": more,
-        "next_page": _page_token(f"{text}#{offset + limit}") if more else None,
+        "next_page": page_token(f"{text}#{offset + limit}") if more else None,
     }
 
 
-_AdminRoute = Callable[[_Query, datetime, int | None], dict[str, Any]]
+_AdminRoute = Callable[[Query, datetime, int | None], dict[str, Any]]
 # Read-only, so one table serves every server without being shared state.
 _ROUTES: Mapping[str, _AdminRoute] = MappingProxyType(
     {
@@ -278,28 +235,6 @@ def check_admin_scenario(name: str) -> None:
         raise ValueError(f"unknown admin scenario {name!r}; known: {', '.join(ADMIN_SCENARIOS)}")
 
 
-def _invalid_admin_key() -> DemoResponse:
-    # Like the real API, the answer never repeats the key it was given.
-    return envelope(401, "authentication_error", "invalid x-api-key")
-
-
-def _failure(scenario: str) -> DemoResponse | None:
-    failures: dict[str, Callable[[], DemoResponse]] = {
-        "rate_limited": lambda: envelope(
-            429, "rate_limit_error", RATE_LIMIT_MESSAGE, headers=(("retry-after", "60"),)
-        ),
-        "unauthorized": _invalid_admin_key,
-        "forbidden": lambda: envelope(
-            403,
-            "permission_error",
-            "Your API key does not have permission to use the specified resource.",
-        ),
-        "server_error": lambda: envelope(500, "api_error", "Internal server error"),
-    }
-    failure = failures.get(scenario)
-    return None if failure is None else failure()
-
-
 def admin_answer(
     path: str,
     headers: dict[str, str],
@@ -312,18 +247,18 @@ def admin_answer(
 ) -> DemoResponse:
     """GET one of ADMIN_PATHS; page_cap bounds every page whatever limit was asked (None: as asked)."""
     if headers.get("x-api-key") not in admin_keys:
-        return _invalid_admin_key()
+        return invalid_admin_key()
     if headers.get("anthropic-version") != ADMIN_API_VERSION:
         return envelope(
             400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
         )
-    failure = _failure(scenario)
+    failure = admin_failure(scenario)
     if failure is not None:
         return failure
     params = urllib.parse.parse_qs(query, keep_blank_values=True)
     now = datetime.fromtimestamp(clock(), tz=UTC)
     try:
         payload = _ROUTES[path](params, now, page_cap)
-    except _BadRequest as exc:
+    except BadRequest as exc:
         return envelope(400, "invalid_request_error", str(exc))
     return json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))

@@ -15,19 +15,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tray_app.demo.admin import (
-    ADMIN_API_VERSION,
-    _BadRequest,
-    _failure,
-    _instant_param,
-    _int_param,
-    _invalid_admin_key,
-    _one,
-    _page_token,
-    _page_value,
-    _Query,
-)
+from tray_app.demo.admin import ADMIN_API_VERSION
 from tray_app.demo.admin_data import cents_text, midnight, rfc3339
+from tray_app.demo.admin_query import (
+    BadRequest,
+    Query,
+    admin_failure,
+    instant_param,
+    int_param,
+    invalid_admin_key,
+    page_token,
+    page_value,
+    param,
+)
 from tray_app.demo.analytics_data import AnalyticsRecord, actor_object, analytics_records
 from tray_app.demo.common import DemoResponse, envelope, json_response
 
@@ -94,33 +94,33 @@ class _CostRequest:
     offset: int
 
 
-def _cost_request(query: _Query, now: datetime) -> _CostRequest:
-    start = _instant_param(query, "starting_at")
+def _cost_request(query: Query, now: datetime) -> _CostRequest:
+    start = instant_param(query, "starting_at")
     if start is None:
-        raise _BadRequest("starting_at: Field required")
+        raise BadRequest("starting_at: Field required")
     if start < _EARLIEST or start < now - timedelta(days=365):
-        raise _BadRequest("starting_at: must be within the last 365 days and not before 2026-01-01")
+        raise BadRequest("starting_at: must be within the last 365 days and not before 2026-01-01")
     if start != midnight(start.date()):
-        raise _BadRequest("starting_at: the demo server serves whole UTC days only")
-    ending = _instant_param(query, "ending_at")
+        raise BadRequest("starting_at: the demo server serves whole UTC days only")
+    ending = instant_param(query, "ending_at")
     if ending is None:
         ending = min(now, start + timedelta(days=31)).replace(minute=0, second=0, microsecond=0)
     if ending <= start:
-        raise _BadRequest("ending_at: must be after starting_at")
-    width = _one(query, "time_bucket_width")
+        raise BadRequest("ending_at: must be after starting_at")
+    width = param(query, "time_bucket_width")
     if width not in (None, "1d"):
-        raise _BadRequest("time_bucket_width: the demo server serves only 1d")
+        raise BadRequest("time_bucket_width: the demo server serves only 1d")
     asked = query.get("group_by[]", [])
     unknown = sorted(set(asked) - set(_GROUPS))
     if unknown:
-        raise _BadRequest(f"group_by[]: the demo server cannot group by {', '.join(unknown)}")
-    limit = _int_param(query, "limit", _DEFAULT_LIMIT, _MAX_LIMIT)
+        raise BadRequest(f"group_by[]: the demo server cannot group by {', '.join(unknown)}")
+    limit = int_param(query, "limit", _DEFAULT_LIMIT, _MAX_LIMIT)
     offset = 0
-    page = _page_value(query)
+    page = page_value(query)
     if page is not None:
         prefix, _, number = page.partition(":")
         if prefix != "analytics" or not number.isdigit():
-            raise _BadRequest("page: Invalid page token")
+            raise BadRequest("page: Invalid page token")
         offset = int(number)
     group_by = tuple(name for name in _GROUPS if name in asked)
     return _CostRequest(start, ending, width == "1d", group_by, limit, offset)
@@ -184,15 +184,15 @@ def _order(key: tuple[str | None, ...]) -> tuple[str, ...]:
     return tuple("" if value is None else value for value in key)
 
 
-def _cost_page(query: _Query, now: datetime, switches: AnalyticsSwitches) -> dict[str, Any]:
+def _cost_page(query: Query, now: datetime, switches: AnalyticsSwitches) -> dict[str, Any]:
     request = _cost_request(query, now)
     limit = request.limit if switches.page_cap is None else min(request.limit, switches.page_cap)
     rows = cost_rows(request, now)
     following = request.offset + limit
     more = following < len(rows)
-    token = _page_token(f"analytics:{following}") if more else None
+    token = page_token(f"analytics:{following}") if more else None
     if switches.repeat_page_token and request.offset > 0:
-        more, token = True, _one(query, "page")
+        more, token = True, param(query, "page")
     return {"data": rows[request.offset : following], "has_more": more, "next_page": token}
 
 
@@ -208,7 +208,7 @@ def analytics_answer(
 ) -> DemoResponse:
     """GET one of ANALYTICS_PATHS with the Admin API's key and version checks and its failure scenarios."""
     if headers.get("x-api-key") not in admin_keys:
-        return _invalid_admin_key()
+        return invalid_admin_key()
     if headers.get("anthropic-version") != ADMIN_API_VERSION:
         return envelope(
             400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
@@ -219,13 +219,13 @@ def analytics_answer(
     if switches.refusal is not None:
         status, kind, message = ANALYTICS_REFUSALS[switches.refusal]
         return envelope(status, kind, message)
-    failure = _failure(scenario)
+    failure = admin_failure(scenario)
     if failure is not None:
         return failure
     params = urllib.parse.parse_qs(query, keep_blank_values=True)
     now = datetime.fromtimestamp(clock(), tz=UTC)
     try:
         payload = _cost_page(params, now, switches)
-    except _BadRequest as exc:
+    except BadRequest as exc:
         return envelope(400, "invalid_request_error", str(exc))
     return json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))
