@@ -17,7 +17,7 @@ from typing import Any
 from tray_app.core.analytics import CostRow, parse_api_keys, parse_cost_page, parse_refusal, token_repeats
 from tray_app.core.errors import AuthError, ShapeError, UsageError
 from tray_app.core.timeparse import iso_utc
-from tray_app.sources.console_api import ANTHROPIC_VERSION, LIST_PAGE_SIZE, _admin_auth_error
+from tray_app.sources.console_api import ANTHROPIC_VERSION, LIST_PAGE_SIZE, admin_auth_error
 from tray_app.sources.http import HttpClient
 
 ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
@@ -109,14 +109,14 @@ class AnalyticsApi:
         if refusal.refused:
             raise AnalyticsRefused(refusal.status, refusal.error_type, refusal.message)
         error = self._http.error_for(answer)
-        raise _admin_auth_error(error) if isinstance(error, AuthError) else error
+        raise admin_auth_error(error) if isinstance(error, AuthError) else error
 
     def _get_list(self, path: str, params: Params) -> Any:
         self._count()
         try:
             return self._http.request_json("GET", self._base + path, self._headers(False), params=params)
         except AuthError as exc:
-            raise _admin_auth_error(exc) from None
+            raise admin_auth_error(exc) from None
 
     def month_cost(self, starting_at: datetime, ending_at: datetime, group_by: Sequence[str]) -> MonthCost:
         """Daily cost rows from starting_at (inclusive) to ending_at (exclusive), grouped by group_by.

@@ -62,7 +62,7 @@ class ConsoleApi:
         try:
             return self._http.request_json("GET", self._base + path, self._headers(), params=params)
         except AuthError as exc:
-            raise _admin_auth_error(exc) from None
+            raise admin_auth_error(exc) from None
 
     def _pages(
         self,
@@ -187,7 +187,7 @@ def _report_params(start: datetime, end: datetime, group_by: tuple[str, ...]) ->
     return params
 
 
-def _admin_auth_error(exc: AuthError) -> AuthError:
+def admin_auth_error(exc: AuthError) -> AuthError:
     # The generic messages speak of a login; here the one credential is the admin key, never quoted.
     if exc.kind in (AuthKind.FORBIDDEN, AuthKind.SCOPE):
         return AuthError(
