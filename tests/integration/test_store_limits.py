@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tray_app.core.limit_hits import all_episodes
-from tray_app.core.models import LimitHit, Snapshot, UsageWindow
+from tray_app.core.models import CodeReport, Forecast, LimitHit, Snapshot, Status, UsageWindow, WindowReport
+from tray_app.monitors.limit_hits import RecentLimitHits
 from tray_app.store import SCHEMA_VERSION, Store
 from tray_app.store.schema import MIGRATIONS
 
@@ -146,3 +147,26 @@ def test_a_week_of_polls_is_read_quickly(tmp_path: Path) -> None:
         took = time.perf_counter() - began
     assert len(found) == 3 and all(hit.window_id == "five_hour" for hit in found)
     assert took < 0.25, f"a week's limit hits took {took * 1000:.0f} ms"
+
+
+def week_report(*windows: UsageWindow) -> CodeReport:
+    items = tuple(WindowReport(window, Forecast(None, None, None)) for window in windows)
+    return CodeReport(Status.OK, None, None, T0, items, None)
+
+
+def test_the_menus_week_of_hits_follows_a_limit_at_once_and_the_rest_within_an_hour(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "usage_history.db") as store:
+        recent = RecentLimitHits(store)
+        store.add_windows(minutes(0), [five(80), fable(60)])
+        assert recent.for_report(week_report(five(80), fable(60)), minutes(0)) == ()
+        # The 5-hour window reaches its limit: the menu's hits show it on the same report.
+        store.add_windows(minutes(10), [five(100), fable(60)])
+        shown = recent.for_report(week_report(five(100), fable(60)), minutes(10))
+        assert [hit.window_id for hit in shown] == ["five_hour"]
+        # Fable's limit is reached and left again between two of our reports (rows another process
+        # wrote): no report saw it blocked, so it is read within the hour, not on every report.
+        store.add_windows(minutes(20), [five(100), fable(100)])
+        store.add_windows(minutes(25), [five(100), fable(99)])
+        assert len(recent.for_report(week_report(five(100), fable(99)), minutes(40))) == 1
+        later = recent.for_report(week_report(five(100), fable(99)), minutes(71))
+        assert [hit.window_id for hit in later] == ["five_hour", "seven_day_overage_included"]

@@ -76,7 +76,7 @@ class CodeMonitor:
         self._clock = clock
         self._local_tz = local_tz  # read at each pause: a laptop travels
         self._pause = SharedPause(store, BACKOFF_SCOPE, clock, usage_endpoint_pause)
-        self._limit_hits = RecentLimitHits(store)  # the week's, for the menu: read every few minutes
+        self._limit_hits = RecentLimitHits(store)  # the week's, for the menu: read on a change, else hourly
         self._reported_keys: set[str] = set()  # one monitor per process: see _log_unknown_keys
         self._grants = ResetGrantsCheck(store, api, clock)
         self._ask_grants = ask_reset_grants

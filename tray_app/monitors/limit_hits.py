@@ -2,9 +2,12 @@
 
 A report is built on every poll and again whenever Claude Code's status line brings news (every few
 seconds while it works), but the week's hits change only when a window reaches or leaves its limit.
-So the history is read again when the set of windows at their limit differs from the last read, and
-otherwise at most every REFRESH (so an episode that ended shows as ended). One read of a week of
-one-minute polls of four windows takes about 65 ms (tests/integration/test_store_limits.py).
+So the history is read again when the set of windows at their limit differs from the last read: a hit
+starting, or ending, shows at once. Otherwise the hits can change only by an old one passing the week's
+edge, or by a limit reached and left between two reports (another process's rows), so an hourly read
+is enough; at every 5 minutes it was the polling thread's largest cost (23 ms a read, benchmarks.polling).
+One read of a week of one-minute polls of four windows takes about 65 ms
+(tests/integration/test_store_limits.py).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from tray_app.core.models import CodeReport, LimitHit
 from tray_app.store import Store
 
 SPAN = timedelta(days=7)
-REFRESH = timedelta(minutes=5)
+REFRESH = timedelta(hours=1)
 
 
 class RecentLimitHits:
