@@ -1,7 +1,6 @@
 """Simulated Anthropic endpoints (OAuth usage, Admin API, claude.ai) on loopback, for --demo and the tests."""
 
 from tray_app.demo.admin import (
-    ADMIN_API_VERSION,
     ADMIN_SCENARIOS,
     CLAUDE_CODE_REPORT_PATH,
     COST_REPORT_PATH,
@@ -11,6 +10,7 @@ from tray_app.demo.admin import (
     WORKSPACES_PATH,
 )
 from tray_app.demo.admin_data import DEMO_ORGANIZATION_ID, UNITS_PER_CENT, cents_text
+from tray_app.demo.admin_query import ADMIN_API_VERSION
 from tray_app.demo.claude_web import (
     WEB_API_ORG_NAME,
     WEB_API_ORG_UUID,

@@ -1,13 +1,11 @@
-"""The Admin API (Console mode) simulated: key and version checks, failures, query parsing, paging."""
+"""The Admin API (Console mode) simulated: its routes, reports, lists and paging (checks in admin_query)."""
 
 from __future__ import annotations
 
 import re
-import secrets
-import urllib.parse
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -27,13 +25,14 @@ from tray_app.demo.admin_query import (
     admin_failure,
     instant_param,
     int_param,
-    invalid_admin_key,
+    key_and_version_refusal,
     page_token,
     page_value,
     param,
+    serve_query,
 )
 from tray_app.demo.analytics_data import api_keys
-from tray_app.demo.common import DemoResponse, envelope, json_response
+from tray_app.demo.common import DemoResponse
 
 ADMIN_SCENARIOS: tuple[str, ...] = ("normal", "rate_limited", "unauthorized", "forbidden", "server_error")
 ORGANIZATION_PATH = "/v1/organizations/me"
@@ -43,7 +42,6 @@ API_KEYS_PATH = "/v1/organizations/api_keys"
 MESSAGES_REPORT_PATH = "/v1/organizations/usage_report/messages"
 COST_REPORT_PATH = "/v1/organizations/cost_report"
 CLAUDE_CODE_REPORT_PATH = "/v1/organizations/usage_report/claude_code"
-ADMIN_API_VERSION = "2023-06-01"
 
 # Daily report buckets per page (default, maximum); the maximum is documented, more is assumed a 400.
 _REPORT_LIMITS = (7, 31)
@@ -246,19 +244,7 @@ def admin_answer(
     page_cap: int | None,
 ) -> DemoResponse:
     """GET one of ADMIN_PATHS; page_cap bounds every page whatever limit was asked (None: as asked)."""
-    if headers.get("x-api-key") not in admin_keys:
-        return invalid_admin_key()
-    if headers.get("anthropic-version") != ADMIN_API_VERSION:
-        return envelope(
-            400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
-        )
-    failure = admin_failure(scenario)
-    if failure is not None:
-        return failure
-    params = urllib.parse.parse_qs(query, keep_blank_values=True)
-    now = datetime.fromtimestamp(clock(), tz=UTC)
-    try:
-        payload = _ROUTES[path](params, now, page_cap)
-    except BadRequest as exc:
-        return envelope(400, "invalid_request_error", str(exc))
-    return json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))
+    refused = key_and_version_refusal(headers, admin_keys) or admin_failure(scenario)
+    if refused is not None:
+        return refused
+    return serve_query(query, clock, lambda params, now: _ROUTES[path](params, now, page_cap))

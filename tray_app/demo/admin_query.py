@@ -1,4 +1,5 @@
-"""What the simulated Admin API and Analytics API share: the query's parameters, page tokens, failures.
+"""What the simulated Admin API and Analytics API share: the key and version checks, the failure
+scenarios, the query's parameters, page tokens, and the answer built from a query.
 
 A malformed parameter raises BadRequest, answered as the real API's 400 invalid_request_error.
 """
@@ -6,10 +7,15 @@ A malformed parameter raises BadRequest, answered as the real API's 400 invalid_
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+import secrets
+import urllib.parse
+from collections.abc import Callable, Container
 from datetime import UTC, datetime
+from typing import Any
 
-from tray_app.demo.common import RATE_LIMIT_MESSAGE, DemoResponse, envelope
+from tray_app.demo.common import RATE_LIMIT_MESSAGE, DemoResponse, envelope, json_response
+
+ADMIN_API_VERSION = "2023-06-01"
 
 
 class BadRequest(Exception):
@@ -86,3 +92,27 @@ def admin_failure(scenario: str) -> DemoResponse | None:
     }
     failure = failures.get(scenario)
     return None if failure is None else failure()
+
+
+def key_and_version_refusal(headers: dict[str, str], admin_keys: Container[str]) -> DemoResponse | None:
+    """The 401 of a key that is not an admin key, or the 400 of a missing or wrong anthropic-version."""
+    if headers.get("x-api-key") not in admin_keys:
+        return invalid_admin_key()
+    if headers.get("anthropic-version") != ADMIN_API_VERSION:
+        return envelope(
+            400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
+        )
+    return None
+
+
+def serve_query(
+    query: str, clock: Callable[[], float], page: Callable[[Query, datetime], dict[str, Any]]
+) -> DemoResponse:
+    """The page built from the query at the clock's time, or the 400 of a BadRequest it raised."""
+    params = urllib.parse.parse_qs(query, keep_blank_values=True)
+    now = datetime.fromtimestamp(clock(), tz=UTC)
+    try:
+        payload = page(params, now)
+    except BadRequest as exc:
+        return envelope(400, "invalid_request_error", str(exc))
+    return json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))

@@ -8,14 +8,11 @@ the legacy Admin API's way: `has_more`/`next_page`, at most 1000 rows, a 400 inv
 from __future__ import annotations
 
 import json
-import secrets
-import urllib.parse
 from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tray_app.demo.admin import ADMIN_API_VERSION
 from tray_app.demo.admin_data import cents_text, midnight, rfc3339
 from tray_app.demo.admin_query import (
     BadRequest,
@@ -23,10 +20,11 @@ from tray_app.demo.admin_query import (
     admin_failure,
     instant_param,
     int_param,
-    invalid_admin_key,
+    key_and_version_refusal,
     page_token,
     page_value,
     param,
+    serve_query,
 )
 from tray_app.demo.analytics_data import AnalyticsRecord, actor_object, analytics_records
 from tray_app.demo.common import DemoResponse, envelope, json_response
@@ -207,12 +205,9 @@ def analytics_answer(
     switches: AnalyticsSwitches,
 ) -> DemoResponse:
     """GET one of ANALYTICS_PATHS with the Admin API's key and version checks and its failure scenarios."""
-    if headers.get("x-api-key") not in admin_keys:
-        return invalid_admin_key()
-    if headers.get("anthropic-version") != ADMIN_API_VERSION:
-        return envelope(
-            400, "invalid_request_error", f"anthropic-version: header must be {ADMIN_API_VERSION}"
-        )
+    refused = key_and_version_refusal(headers, admin_keys)
+    if refused is not None:
+        return refused
     betas = [beta.strip() for beta in headers.get("anthropic-beta", "").split(",")]
     if ANALYTICS_BETA not in betas:
         return envelope(400, "invalid_request_error", f"anthropic-beta: this API needs {ANALYTICS_BETA}")
@@ -222,10 +217,4 @@ def analytics_answer(
     failure = admin_failure(scenario)
     if failure is not None:
         return failure
-    params = urllib.parse.parse_qs(query, keep_blank_values=True)
-    now = datetime.fromtimestamp(clock(), tz=UTC)
-    try:
-        payload = _cost_page(params, now, switches)
-    except BadRequest as exc:
-        return envelope(400, "invalid_request_error", str(exc))
-    return json_response(200, payload, (("request-id", "req_demo" + secrets.token_hex(8)),))
+    return serve_query(query, clock, lambda params, now: _cost_page(params, now, switches))
