@@ -16,8 +16,7 @@ from typing import Any
 
 from tray_app.core.analytics import CostRow, parse_api_keys, parse_cost_page, parse_refusal, token_repeats
 from tray_app.core.errors import AuthError, ShapeError, UsageError
-from tray_app.core.timeparse import iso_utc
-from tray_app.sources.console_api import ANTHROPIC_VERSION, LIST_PAGE_SIZE, admin_auth_error
+from tray_app.sources.console_api import ANTHROPIC_VERSION, LIST_PAGE_SIZE, admin_auth_error, daily_params
 from tray_app.sources.http import HttpClient
 
 ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
@@ -125,7 +124,9 @@ class AnalyticsApi:
         MAX_COST_PAGES pages, raises PagingError (a ShapeError) rather than looping.
         """
         self.last_call_requests = 0
-        params = _cost_params(starting_at, ending_at, group_by)
+        params = daily_params(
+            starting_at, ending_at, group_by, width=("time_bucket_width", "1d"), limit=COST_PAGE_SIZE
+        )
         if params is None:
             return MonthCost(rows=(), skipped=0, incomplete=False, requests=0)
         rows: list[CostRow] = []
@@ -166,21 +167,3 @@ class AnalyticsApi:
                 raise PagingError("the Admin API repeated a page cursor on the API key list")
             asked.add(after)
         raise PagingError(f"the Admin API still had more after {MAX_KEY_PAGES} pages of API keys")
-
-
-def _cost_params(starting_at: datetime, ending_at: datetime, group_by: Sequence[str]) -> Params | None:
-    """The analytics/cost query; None for an empty range, which the API would refuse."""
-    if starting_at.tzinfo is None or ending_at.tzinfo is None:
-        # A naive time would be read in the machine's zone and shift every day boundary.
-        raise ValueError("analytics bounds must be timezone-aware")
-    start, end = iso_utc(starting_at), iso_utc(ending_at)
-    if end <= start:
-        return None
-    params = [
-        ("starting_at", start),
-        ("ending_at", end),
-        ("time_bucket_width", "1d"),
-        ("limit", str(COST_PAGE_SIZE)),
-    ]
-    params.extend(("group_by[]", dimension) for dimension in group_by)
-    return params

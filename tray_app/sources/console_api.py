@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -170,6 +170,14 @@ def _some_readable(
 
 def _report_params(start: datetime, end: datetime, group_by: tuple[str, ...]) -> Params | None:
     """The query of a daily report; None for an empty range, which the API would refuse with a 400."""
+    return daily_params(start, end, group_by, width=("bucket_width", "1d"), limit=REPORT_DAYS_PER_PAGE)
+
+
+def daily_params(
+    start: datetime, end: datetime, group_by: Sequence[str], *, width: tuple[str, str], limit: int
+) -> Params | None:
+    """An Admin API query of daily buckets from start to end (width: the bucket parameter's name and
+    value, which differ between the legacy reports and the Analytics API); None for an empty range."""
     if start.tzinfo is None or end.tzinfo is None:
         # A naive time would be read in the machine's zone and shift every day boundary.
         raise ValueError("report bounds must be timezone-aware")
@@ -177,12 +185,7 @@ def _report_params(start: datetime, end: datetime, group_by: tuple[str, ...]) ->
     # Same-width UTC stamps compare like the instants they name (sub-second parts are dropped).
     if ending_at <= starting_at:
         return None
-    params = [
-        ("starting_at", starting_at),
-        ("ending_at", ending_at),
-        ("bucket_width", "1d"),
-        ("limit", str(REPORT_DAYS_PER_PAGE)),
-    ]
+    params = [("starting_at", starting_at), ("ending_at", ending_at), width, ("limit", str(limit))]
     params.extend(("group_by[]", dimension) for dimension in group_by)
     return params
 
