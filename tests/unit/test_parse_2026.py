@@ -10,20 +10,14 @@ import pytest
 
 from tray_app.core.limit_names import unknown_keys
 from tray_app.core.parse import parse_usage
+from tray_app.demo.common import usage_window
 
 RESET_5H = "2026-10-12T17:30:00.412233+00:00"
 RESET_WEEK = "2026-10-15T07:00:00.412251+00:00"
 
 
-def flat(utilization: float, resets_at: str | None = RESET_WEEK, locked: object = None) -> dict[str, Any]:
-    return {
-        "utilization": utilization,
-        "resets_at": resets_at,
-        "limit_dollars": None,
-        "used_dollars": None,
-        "remaining_dollars": None,
-        "locked_reason": locked,
-    }
+def flat(utilization: float, resets_at: str | None = RESET_WEEK, locked: str | None = None) -> dict[str, Any]:
+    return usage_window(utilization, resets_at, locked)
 
 
 def limit(kind: str, percent: int, model: str | None = None, active: bool = False) -> dict[str, Any]:
