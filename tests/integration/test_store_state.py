@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -326,3 +326,15 @@ def test_backoff_set_get_clear(store: Store) -> None:
     store.backoffs.clear(BackoffScope.WEB)  # never set: no error
     assert store.backoffs.get(BackoffScope.CODE) is None
     assert store.backoffs.get(BackoffScope.CONSOLE) == expired
+
+
+def test_console_days_fetch_times_are_read_without_their_rows(store: Store) -> None:
+    day1, day2 = date(2026, 11, 1), date(2026, 11, 2)
+    store.save_console_days("cost", {day1: "[]"}, NOW)
+    store.save_console_days("cost", {day2: '[{"x": 1}]'}, NOW + timedelta(hours=1))
+    store.save_console_days("tokens", {day2: "[]"}, NOW)
+    assert store.console_fetched("cost", day1) == {day1: NOW, day2: NOW + timedelta(hours=1)}
+    assert store.console_fetched("cost", day2) == {day2: NOW + timedelta(hours=1)}
+    assert store.console_fetched("cost", day1) == {
+        d: at for d, (at, _) in store.console_days("cost", day1).items()
+    }

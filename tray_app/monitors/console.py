@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -223,8 +223,8 @@ class ConsoleMonitor:
     def _parts(self, now: datetime, source: str) -> list[Part]:
         today = now.astimezone(UTC).date()
         cache = self._store.console_cache
-        tokens = self._store.console_days("tokens", month_start(now).date())
-        parts = [Part("tokens", tokens[today][0] if today in tokens else None, TOKENS_REFRESH, not tokens)]
+        tokens = self._store.console_fetched("tokens", month_start(now).date())
+        parts = [Part("tokens", tokens.get(today), TOKENS_REFRESH, not tokens)]
         slow: dict[str, CachedOrganization | CachedWorkspaces | CachedApiKeys | None] = {
             "organization": cache.organization(),
             "workspaces": cache.workspaces(),
@@ -240,20 +240,20 @@ class ConsoleMonitor:
             if check is not None:
                 parts.append(check)
         if self.my_email is not None:  # nobody to look up otherwise: the Claude Code report is per user
-            stored = self._store.console_days("claude_code", month_start(now).date())
-            for day in _days(self._unsettled_from("claude_code", now), today):
-                fetched = stored[day][0] if day in stored else None
-                parts.append(Part(f"claude_code:{day.isoformat()}", fetched, SLOW_REFRESH, not stored))
+            stored = self._store.console_fetched("claude_code", month_start(now).date())
+            for day in _days(self._unsettled_from("claude_code", now, stored), today):
+                parts.append(
+                    Part(f"claude_code:{day.isoformat()}", stored.get(day), SLOW_REFRESH, not stored)
+                )
         return parts
 
     def _cross_check_part(self, now: datetime) -> Part | None:
         """The daily cost report of settled days, to compare with the Analytics API; None: all compared."""
-        first_unchecked = self._unsettled_from("cost", now)
+        checked = self._store.console_fetched("cost", month_start(now).date())
+        first_unchecked = self._unsettled_from("cost", now, checked)
         if _midnight(first_unchecked) + timedelta(days=1) + SETTLED_AFTER > now:
             return None  # every settled day of the month has its cost report already
-        checked = self._store.console_days("cost", month_start(now).date())
-        last = max((at for at, _ in checked.values()), default=None)
-        return Part("cross_check", last, CROSS_CHECK)
+        return Part("cross_check", max(checked.values(), default=None), CROSS_CHECK)
 
     def _fetch(self, part: Part, now: datetime) -> None:
         cache = self._store.console_cache
@@ -277,11 +277,7 @@ class ConsoleMonitor:
         """Log each settled day on which the Analytics API and the cost report disagree, with both sums."""
         first = month_start(now).date()
         settled = {
-            kind: {
-                day
-                for day, (fetched, _) in self._store.console_days(kind, first).items()
-                if _settled(day, fetched)
-            }
+            kind: {day for day, at in self._store.console_fetched(kind, first).items() if _settled(day, at)}
             for kind in (ANALYTICS, "cost")
         }
         analytics = self._cached_rows(first)
@@ -298,13 +294,18 @@ class ConsoleMonitor:
                 _exact(from_report),
             )
 
-    def _unsettled_from(self, kind: str, now: datetime) -> date:
-        """The first day of the month whose cached rows may still change (today when all are settled)."""
+    def _unsettled_from(
+        self, kind: str, now: datetime, fetched: Mapping[date, datetime] | None = None
+    ) -> date:
+        """The first day of the month whose cached rows may still change (today when all are settled).
+
+        fetched: when each day of the kind was fetched, if already read."""
         first, today = month_start(now).date(), now.astimezone(UTC).date()
-        cached = self._store.console_days(kind, first)
+        if fetched is None:
+            fetched = self._store.console_fetched(kind, first)
         for day in _days(first, today):
-            fetched = cached.get(day)
-            if fetched is None or not _settled(day, fetched[0]):
+            at = fetched.get(day)
+            if at is None or not _settled(day, at):
                 return day
         return today
 

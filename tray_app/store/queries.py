@@ -333,6 +333,20 @@ class Store:
                 self._db.pending.console_days[(kind, day.isoformat())] = (rows, at)
             self._db.flush()
 
+    def console_fetched(self, kind: str, since: date) -> dict[date, datetime]:
+        """When each cached day of a report kind from since on was fetched, without its rows."""
+        first = since.isoformat()
+        with self._db.lock:
+            found = self._db.select(
+                "SELECT day, fetched_at FROM console_days WHERE kind = ? AND day >= ?", (kind, first)
+            )
+            found += [
+                (day, at)
+                for (day_kind, day), (_rows, at) in self._db.pending.console_days.items()
+                if day_kind == kind and day >= first
+            ]
+        return {date.fromisoformat(day): from_epoch(at) for day, at in found}
+
     def console_days(self, kind: str, since: date) -> dict[date, tuple[datetime, str]]:
         """Cached days of a report kind from since on: day -> (when fetched, rows as JSON text)."""
         first = since.isoformat()
