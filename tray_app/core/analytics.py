@@ -339,21 +339,11 @@ def summarise(
     workspaces = workspaces or {}
     every = list(rows)
     kept = [row for row in every if row.currency == currency]
-    latest_actor = _latest_actors(kept)
     return Breakdown(
         currency=currency,
         total=sum((row.amount for row in kept), Decimal(0)),
-        by_api_key=_grouped(
-            kept,
-            lambda r: r.api_key_id,
-            lambda k, _r: _key_label(k, keys) if k else NO_KEY,
-        ),
-        by_actor=_grouped(
-            kept,
-            _actor_key,
-            lambda k, r: _actor_label(latest_actor[k], keys) if k else NO_ACTOR,
-            lambda r: latest_actor[_actor_key(r)] if r.actor else None,
-        ),
+        by_api_key=key_totals(kept, keys),
+        by_actor=actor_totals(kept, keys),
         by_model=_grouped(kept, lambda r: r.model, lambda k, _r: k or NO_MODEL),
         by_workspace=_grouped(
             kept,
@@ -361,6 +351,24 @@ def summarise(
             lambda k, _r: workspaces.get(k, k) if k else DEFAULT_WORKSPACE,
         ),
         other_currency_rows=len(every) - len(kept),
+    )
+
+
+def key_totals(rows: Sequence[CostRow], keys: Mapping[str, tuple[str, str]] | None) -> tuple[GroupTotal, ...]:
+    """The rows summed per API key, named from the key list (see summarise), largest first."""
+    return _grouped(rows, lambda r: r.api_key_id, lambda k, _r: _key_label(k, keys) if k else NO_KEY)
+
+
+def actor_totals(
+    rows: Sequence[CostRow], keys: Mapping[str, tuple[str, str]] | None
+) -> tuple[GroupTotal, ...]:
+    """The rows summed per actor, each as its latest row describes it, largest first."""
+    latest_actor = _latest_actors(rows)
+    return _grouped(
+        rows,
+        _actor_key,
+        lambda k, r: _actor_label(latest_actor[k], keys) if k else NO_ACTOR,
+        lambda r: latest_actor[_actor_key(r)] if r.actor else None,
     )
 
 

@@ -16,8 +16,9 @@ from tray_app.core.analytics import (
     USER,
     CostRow,
     GroupTotal,
+    actor_totals,
     cents_to_dollars,
-    summarise,
+    key_totals,
 )
 from tray_app.core.console import ActorSpend, CostLine, KeySpend, Spenders, month_start, project_month_end
 
@@ -104,16 +105,16 @@ def spenders(
 
     A key with a budget carries its month-end projection from its own recent days.
     """
-    breakdown = summarise(rows, keys, currency=currency)
-    budgets = {t.id: budget_of(t.id, t.name) for t in breakdown.by_api_key if t.id is not None}
+    kept = [row for row in rows if row.currency == currency]
+    key_sums = key_totals(kept, keys)
+    budgets = {t.id: budget_of(t.id, t.name) for t in key_sums if t.id is not None}
     # Each key's days are summed only when a key has a budget to project against (most months none).
     budgeted = any(budget is not None for budget in budgets.values())
-    daily = _daily_by_key([row for row in rows if row.currency == currency], now) if budgeted else {}
+    daily = _daily_by_key(kept, now) if budgeted else {}
     by_key = tuple(
-        _key_spend(total, keys, budgets.get(total.id) if total.id else None, daily, now)
-        for total in breakdown.by_api_key
+        _key_spend(total, keys, budgets.get(total.id) if total.id else None, daily, now) for total in key_sums
     )
-    by_actor = tuple(_actor_spend(total, keys) for total in breakdown.by_actor)
+    by_actor = tuple(_actor_spend(total, keys) for total in actor_totals(kept, keys))
     mine = None
     if my_email:
         wanted = my_email.casefold()
