@@ -14,13 +14,13 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tray_app.core.console import top_and_others
 from tray_app.core.errors import ShapeError
 from tray_app.core.timeparse import parse_timestamp
 
 # The API says "always USD"; a cost without a currency is read as that.
 DEFAULT_CURRENCY = "USD"
 TOP = 5
-OTHERS = "others"
 DELETED = "deleted"
 # A key in one of these states no longer spends; it keeps its id and its name says "deleted".
 GONE_KEY_STATUSES = frozenset({"archived", "deleted"})
@@ -387,12 +387,7 @@ def _latest_actors(rows: Iterable[CostRow]) -> dict[str | None, Actor]:
 
 def top_with_others(totals: Sequence[GroupTotal], count: int = TOP) -> tuple[GroupTotal, ...]:
     """The first count totals (largest first), and the rest summed as one "others" line."""
-    ranked = sorted(totals, key=lambda t: (-t.cost, t.name, t.id or ""))
-    shown, rest = ranked[:count], ranked[count:]
-    if not rest:
-        return tuple(shown)
-    others = GroupTotal(id=None, name=f"{OTHERS} ({len(rest)})", cost=sum((t.cost for t in rest), Decimal(0)))
-    return (*shown, others)
+    return top_and_others(totals, count, lambda name, cost: GroupTotal(id=None, name=name, cost=cost))
 
 
 def cents_to_dollars(cents: Decimal) -> Decimal:

@@ -6,10 +6,11 @@ would drift from the Console's own totals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from tray_app.core.models import Status
 
@@ -306,23 +307,36 @@ class ConsoleReport:
     source_note: str | None = None
 
 
-def top_key_spend(keys: Sequence[KeySpend], count: int = 5) -> tuple[KeySpend, ...]:
-    """The count largest keys, and the rest summed as one "others (n)" line (id None)."""
-    ranked = sorted(keys, key=lambda k: (-k.cost, k.name))
+class _Spend(Protocol):
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def cost(self) -> Decimal: ...
+
+
+_S = TypeVar("_S", bound=_Spend)
+
+
+def top_and_others(items: Sequence[_S], count: int, others: Callable[[str, Decimal], _S]) -> tuple[_S, ...]:
+    """The count largest (ties by name, then id), and the rest summed as one line that others(name, cost)
+    makes, named "others (n)"."""
+    ranked = sorted(items, key=lambda item: (-item.cost, item.name, item.id or ""))
     shown, rest = ranked[:count], ranked[count:]
     if not rest:
         return tuple(shown)
-    return (*shown, KeySpend(None, f"others ({len(rest)})", sum((k.cost for k in rest), Decimal(0))))
+    return (*shown, others(f"others ({len(rest)})", sum((item.cost for item in rest), Decimal(0))))
+
+
+def top_key_spend(keys: Sequence[KeySpend], count: int = 5) -> tuple[KeySpend, ...]:
+    """The count largest keys, and the rest summed as one "others (n)" line (id None)."""
+    return top_and_others(keys, count, lambda name, cost: KeySpend(None, name, cost))
 
 
 def top_actor_spend(actors: Sequence[ActorSpend], count: int = 5) -> tuple[ActorSpend, ...]:
     """The count largest actors, and the rest summed as one "others (n)" line (type and id None)."""
-    ranked = sorted(actors, key=lambda a: (-a.cost, a.name))
-    shown, rest = ranked[:count], ranked[count:]
-    if not rest:
-        return tuple(shown)
-    others = ActorSpend(None, None, f"others ({len(rest)})", None, sum((a.cost for a in rest), Decimal(0)))
-    return (*shown, others)
+    return top_and_others(actors, count, lambda name, cost: ActorSpend(None, None, name, None, cost))
 
 
 _DELETED_SUFFIX = " (deleted)"
